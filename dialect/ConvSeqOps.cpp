@@ -308,6 +308,14 @@ LogicalResult DynamicConvOp::verify() {
                     "[B, L, heads, kernel_size]");
 }
 
+LogicalResult ApplyMaskOp::verify() {
+  Operation *op = getOperation();
+  if (failed(checkRank(op, "input", getInput(), 3, "[B, L, D]")))
+    return failure();
+  ArrayRef<int64_t> shape = getInput().getType().getShape();
+  return checkMask(op, "mask", getMask(), shape[0], shape[1]);
+}
+
 LogicalResult DilatedConvOp::verify() {
   if (failed(verifyConvPrimitive(getOperation(), getInput(), getMask(),
                                  getKernelSize(), getDilation(),
@@ -518,7 +526,10 @@ Value mlir::convseq::buildConvolution(OpBuilder &builder, Location loc,
                                      heads, causal);
   }
   case ConvVariant::dynamic: {
-    // softmax_k(reshape(a W_K, [B, L, heads, k])).
+    // softmax_k(reshape(a W_K, [B, L, heads, k])) of the masked GLU output,
+    // which the convolution then reads.
+    if (mask)
+      glu = ApplyMaskOp::create(builder, loc, glu, mask);
     auto gluType = cast<RankedTensorType>(glu.getType());
     Value logits = LinearOp::create(builder, loc, glu, weight);
     auto kernelType = RankedTensorType::get(

@@ -220,6 +220,27 @@ def ConvSeq_DilatedConvOp : ConvSeq_ConvOp<"dilated_conv",
   }];
 }
 
+def ConvSeq_ApplyMaskOp : ConvSeq_Op<"apply_mask",
+    [AllTypesMatch<["input", "result"]>]> {
+  let summary = "zeroes the padded positions of a sequence";
+  let description = [{
+    `result[b, i, c] = mask[b, i] ? input[b, i, c] : 0` for `input :
+    [B, L, D]` and `mask : [B, L]`. The dynamic convolution block uses it
+    so that both its per-position kernels and its taps read the masked GLU
+    output.
+
+    ```mlir
+    %a = convseq.apply_mask %glu, %m
+           : (tensor<2x16x64xf32>, tensor<2x16xi1>) -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins ConvSeq_FloatTensor:$input, ConvSeq_MaskTensor:$mask);
+  let results = (outs ConvSeq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $mask attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Normalization, embedding, positions, dropout
 //===----------------------------------------------------------------------===//

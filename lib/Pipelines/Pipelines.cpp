@@ -2,7 +2,20 @@
 
 #include "lib/Pipelines/Pipelines.h"
 
+#include "lib/CodeGen/Passes.h"
+#include "lib/Conversion/Passes.h"
 #include "lib/Transforms/Passes.h"
+
+#include "mlir/Conversion/ConvertToLLVM/ToLLVMPass.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -17,9 +30,74 @@ void mlir::convseq::buildPrimitivesPipeline(
   }
 }
 
+void mlir::convseq::buildLinalgPipeline(OpPassManager &pm,
+                                        const CPUPipelineOptions &options) {
+  buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
+  pm.addPass(createConvertConvSeqToLinalgPass());
+  // Residual adds are arith ops on tensors; make them linalg too.
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (options.fuseElementwise) {
+    pm.addPass(createLinalgElementwiseOpFusionPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+}
+
+void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
+                                         const CPUPipelineOptions &) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // The caller owns every buffer: results become out-parameters of the
+  // (public) entry points, computed in place where the allocation can be
+  // hoisted.
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.modifyPublicFunctions = true;
+  outParams.hoistStaticAllocs = true;
+  outParams.hoistDynamicAllocs = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createCanonicalizerPass());
+
+  // C interfaces for our entry points only: before libm declarations exist.
+  pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(math::createMathExpandOpsPass());
+  // expand-strided-metadata emits affine.apply: lower affine after it.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createPackEntryPointsPass());
+}
+
+void mlir::convseq::buildCPUPipeline(OpPassManager &pm,
+                                     const CPUPipelineOptions &options) {
+  buildLinalgPipeline(pm, options);
+  buildCPULLVMPipeline(pm, options);
+}
+
 void mlir::convseq::registerConvSeqPipelines() {
   PassPipelineRegistration<PrimitivesPipelineOptions>(
       "convseq-to-primitives",
       "Decompose convseq block ops into primitives and clean up",
       buildPrimitivesPipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "convseq-to-linalg",
+      "Lower convseq to fused linalg on tensors", buildLinalgPipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "convseq-linalg-to-llvm-cpu",
+      "Bufferize linalg on tensors and lower it to the LLVM dialect for CPUs",
+      buildCPULLVMPipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "convseq-to-llvm-cpu", "Lower convseq to the LLVM dialect for CPUs",
+      buildCPUPipeline);
 }

@@ -30,6 +30,27 @@ struct PrimitivesPipelineOptions
 void buildPrimitivesPipeline(OpPassManager &pm,
                              const PrimitivesPipelineOptions &options);
 
+struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
+  PassOptions::Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse element-wise linalg producers into consumers"),
+      llvm::cl::init(true)};
+};
+
+/// convseq-to-linalg: primitives (convseq-to-primitives), then
+/// convert-convseq-to-linalg, element-wise arith on tensors to linalg, and
+/// element-wise fusion. The result is linalg on tensors, what `--emit=linalg`
+/// prints.
+void buildLinalgPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
+
+/// convseq-linalg-to-llvm-cpu: one-shot bufferization (results become
+/// caller-allocated out-parameters), deallocation, loops, and the LLVM
+/// dialect with a `convseq_<entry>(void **args)` wrapper per function.
+void buildCPULLVMPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
+
+/// convseq-to-llvm-cpu: both of the above.
+void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
+
 /// Registers every pipeline above with the global pipeline registry.
 void registerConvSeqPipelines();
 

@@ -39,6 +39,22 @@ func.func @dynamic_causal(%x: tensor<?x?x64xf32>, %w: tensor<64x64xf32>, %wc: te
 
 // -----
 
+// With a mask, the dynamic block masks the GLU output once: the kernels and
+// the convolution both read the masked value.
+// CHECK-LABEL: func.func @dynamic_masked
+// CHECK-SAME: %[[M:[^:]+]]: tensor<2x8xi1>
+// CHECK: %[[A:.+]] = convseq.glu
+// CHECK: %[[AM:.+]] = convseq.apply_mask %[[A]], %[[M]]
+// CHECK: convseq.linear %[[AM]]
+// CHECK: convseq.dynamic_conv %[[AM]], %{{.+}} mask %[[M]]
+func.func @dynamic_masked(%x: tensor<2x8x64xf32>, %w: tensor<64x64xf32>, %wc: tensor<64x12xf32>, %m: tensor<2x8xi1>) -> tensor<2x8x64xf32> {
+  %y = convseq.conv_block dynamic %x, %w, %w, %wc, %w mask %m {heads = 4 : i64, kernel_size = 3 : i64}
+    : (tensor<2x8x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x12xf32>, tensor<64x64xf32>, tensor<2x8xi1>) -> tensor<2x8x64xf32>
+  return %y : tensor<2x8x64xf32>
+}
+
+// -----
+
 // The dilated block uses its raw per-channel weights (no softmax).
 // CHECK-LABEL: func.func @dilated
 // CHECK-SAME: %[[WC:[^:]+]]: tensor<64x5xf64>

@@ -671,3 +671,21 @@ func.func @padding_mask_ids_are_integers(%x: tensor<2x8xf32>) {
   return
 }
 
+
+// -----
+
+// Apply_mask needs [B, L, D].
+func.func @apply_mask_rank(%x: tensor<16x64xf32>, %m: tensor<16xi1>) {
+  // expected-error @+1 {{expects 'input' of rank 3 [B, L, D], got 'tensor<16x64xf32>'}}
+  %y = convseq.apply_mask %x, %m : (tensor<16x64xf32>, tensor<16xi1>) -> tensor<16x64xf32>
+  return
+}
+
+// -----
+
+// Apply_mask mask shape.
+func.func @apply_mask_mask_shape(%x: tensor<2x16x64xf32>, %m: tensor<2x8xi1>) {
+  // expected-error @+1 {{expects 'mask' of shape [B, L] = [2, 16], got 'tensor<2x8xi1>'}}
+  %y = convseq.apply_mask %x, %m : (tensor<2x16x64xf32>, tensor<2x8xi1>) -> tensor<2x16x64xf32>
+  return
+}

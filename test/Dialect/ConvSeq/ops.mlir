@@ -116,6 +116,13 @@ func.func @convolutions(%a: tensor<2x16x64xf32>, %lw: tensor<4x7xf32>, %dk: tens
   return %2 : tensor<2x16x64xf32>
 }
 
+// CHECK-LABEL: func.func @apply_mask
+// CHECK: convseq.apply_mask %{{.+}}, %{{.+}} : (tensor<2x?x64xf32>, tensor<2x?xi1>) -> tensor<2x?x64xf32>
+func.func @apply_mask(%a: tensor<2x?x64xf32>, %m: tensor<2x?xi1>) -> tensor<2x?x64xf32> {
+  %0 = convseq.apply_mask %a, %m : (tensor<2x?x64xf32>, tensor<2x?xi1>) -> tensor<2x?x64xf32>
+  return %0 : tensor<2x?x64xf32>
+}
+
 // CHECK-LABEL: func.func @convolutions_dynamic_shapes
 // CHECK: convseq.lightweight_conv %{{.+}}, %{{.+}} mask %{{.+}} {heads = 2 : i64, kernel_size = 31 : i64} : (tensor<?x?x?xf64>, tensor<2x31xf64>, tensor<?x?xi1>) -> tensor<?x?x?xf64>
 func.func @convolutions_dynamic_shapes(%a: tensor<?x?x?xf64>, %w: tensor<2x31xf64>,

@@ -1,0 +1,140 @@
+//===- Linear.cpp - linear, split_heads, merge_heads to linalg ------------===//
+
+#include "lib/Conversion/ConvSeqToLinalg/PopulatePatterns.h"
+#include "lib/Conversion/ConvSeqToLinalg/Utils.h"
+
+#include "dialect/ConvSeqOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::convseq;
+using namespace mlir::convseq::lowering;
+
+namespace {
+
+/// [d0, ..., dn-2, K] x [K, N] (or [N, K] transposed) as one linalg.contract
+/// over the loops (d0, ..., dn-2, n, k). The input keeps its shape: reshaping
+/// it to a matrix would need an expand_shape of one dynamic size into two
+/// (batch and length), which upstream expand-strided-metadata cannot lower.
+/// The scale, when not 1, is an element-wise epilogue.
+struct LinearLowering : OpConversionPattern<LinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value input = adaptor.getInput(), weight = adaptor.getWeight();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type elementType = resultType.getElementType();
+    unsigned rank = resultType.getRank();
+    bool transposed = op.getTransposeWeight();
+
+    // Loops: the leading dimensions, then n, then k.
+    unsigned loops = rank + 1;
+    SmallVector<AffineExpr> leading;
+    for (unsigned d = 0; d + 1 < rank; ++d)
+      leading.push_back(getAffineDimExpr(d, ctx));
+    AffineExpr n = getAffineDimExpr(rank - 1, ctx);
+    AffineExpr k = getAffineDimExpr(rank, ctx);
+    auto withLast = [&](AffineExpr last) {
+      SmallVector<AffineExpr> exprs(leading);
+      exprs.push_back(last);
+      return AffineMap::get(loops, 0, exprs, ctx);
+    };
+    AffineMap weightMap = transposed ? AffineMap::get(loops, 0, {n, k}, ctx)
+                                     : AffineMap::get(loops, 0, {k, n}, ctx);
+
+    SmallVector<OpFoldResult> sizes = getSizes(rewriter, loc, input);
+    sizes.back() = getSizes(rewriter, loc, weight)[transposed ? 0 : 1];
+    Value init = createFilled(rewriter, loc, sizes, elementType, 0.0);
+    Value product =
+        linalg::ContractOp::create(
+            rewriter, loc, TypeRange{init.getType()}, ValueRange{input, weight},
+            ValueRange{init},
+            rewriter.getAffineMapArrayAttr({withLast(k), weightMap, withLast(n)}))
+            .getResult(0);
+
+    double scale = op.getScale().convertToDouble();
+    if (scale != 1.0) {
+      Value out = createEmpty(rewriter, loc, sizes, elementType);
+      product = buildElementwise(
+          rewriter, loc, product, out,
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value factor = floatConstant(b, l, elementType, scale);
+            return SmallVector<Value>{
+                arith::MulFOp::create(b, l, args[0], factor)};
+          });
+    }
+    rewriter.replaceOp(op, product);
+    return success();
+  }
+};
+
+/// [B, L, D] -> [B, L, H, D/H] -> transpose -> [B, H, L, D/H].
+struct SplitHeadsLowering : OpConversionPattern<SplitHeadsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SplitHeadsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> r = resultType.getShape();
+    SmallVector<OpFoldResult> sizes = getSizes(rewriter, loc, input);
+    if (ShapedType::isDynamic(r[3]))
+      return rewriter.notifyMatchFailure(op, "head width must be static");
+    OpFoldResult heads = rewriter.getIndexAttr(r[1]);
+    OpFoldResult headWidth = rewriter.getIndexAttr(r[3]);
+    auto expandedType = RankedTensorType::get({r[0], r[2], r[1], r[3]},
+                                              resultType.getElementType());
+    Value expanded = tensor::ExpandShapeOp::create(
+        rewriter, loc, expandedType, input,
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}},
+        ArrayRef<OpFoldResult>{sizes[0], sizes[1], heads, headWidth});
+    Value init = createEmpty(rewriter, loc, {sizes[0], heads, sizes[1], headWidth},
+                             resultType.getElementType());
+    rewriter.replaceOp(op, linalg::TransposeOp::create(
+                               rewriter, loc, expanded, init,
+                               rewriter.getDenseI64ArrayAttr({0, 2, 1, 3}))
+                               .getResult());
+    return success();
+  }
+};
+
+/// [B, H, L, E] -> transpose -> [B, L, H, E] -> [B, L, H * E].
+struct MergeHeadsLowering : OpConversionPattern<MergeHeadsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(MergeHeadsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    SmallVector<OpFoldResult> s = getSizes(rewriter, loc, input);
+    Type elementType = cast<RankedTensorType>(input.getType()).getElementType();
+    Value init = createEmpty(rewriter, loc, {s[0], s[2], s[1], s[3]},
+                             elementType);
+    Value transposed = linalg::TransposeOp::create(
+                           rewriter, loc, input, init,
+                           rewriter.getDenseI64ArrayAttr({0, 2, 1, 3}))
+                           .getResult()
+                           .front();
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, op.getType(), transposed,
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    return success();
+  }
+};
+
+} // namespace
+
+void lowering::populateLinearPatterns(RewritePatternSet &patterns) {
+  patterns.add<LinearLowering, SplitHeadsLowering, MergeHeadsLowering>(
+      patterns.getContext());
+}

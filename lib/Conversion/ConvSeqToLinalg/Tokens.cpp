@@ -1,0 +1,194 @@
+//===- Tokens.cpp - embedding, positions, masks and shifts to linalg ------===//
+
+#include "lib/Conversion/ConvSeqToLinalg/PopulatePatterns.h"
+#include "lib/Conversion/ConvSeqToLinalg/Utils.h"
+
+#include "dialect/ConvSeqOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::convseq;
+using namespace mlir::convseq::lowering;
+
+namespace {
+
+using utils::IteratorType;
+
+Value intConstant(OpBuilder &b, Location loc, Type type, int64_t value) {
+  return arith::ConstantOp::create(b, loc, type, b.getIntegerAttr(type, value));
+}
+
+/// result[..., d] = table[ids[...], d], a zero row for ids outside [0, V).
+struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(EmbeddingOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value ids = adaptor.getIds(), table = adaptor.getTable();
+    unsigned idRank = cast<RankedTensorType>(ids.getType()).getRank();
+    Type elementType = cast<RankedTensorType>(table.getType()).getElementType();
+    SmallVector<OpFoldResult> sizes = getSizes(rewriter, loc, ids);
+    sizes.push_back(getSizes(rewriter, loc, table)[1]);
+    Value vocab = tensor::DimOp::create(rewriter, loc, table, 0);
+
+    SmallVector<AffineExpr> idExprs;
+    for (unsigned d = 0; d < idRank; ++d)
+      idExprs.push_back(getAffineDimExpr(d, ctx));
+    AffineMap idMap = AffineMap::get(idRank + 1, 0, idExprs, ctx);
+    AffineMap outMap = AffineMap::getMultiDimIdentityMap(idRank + 1, ctx);
+    rewriter.replaceOp(
+        op, buildGeneric(
+                rewriter, loc, ids, createEmpty(rewriter, loc, sizes, elementType),
+                {idMap, outMap},
+                SmallVector<IteratorType>(idRank + 1, IteratorType::parallel),
+                [&](OpBuilder &b, Location l, ValueRange args) {
+                  Value id =
+                      arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+                  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+                  Value inRange = arith::AndIOp::create(
+                      b, l,
+                      arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, id,
+                                            zero),
+                      arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, id,
+                                            vocab));
+                  Value row = arith::SelectOp::create(b, l, inRange, id, zero);
+                  Value column = linalg::IndexOp::create(b, l, idRank);
+                  Value element = tensor::ExtractOp::create(
+                      b, l, table, ValueRange{row, column});
+                  return SmallVector<Value>{arith::SelectOp::create(
+                      b, l, inRange, element,
+                      floatConstant(b, l, elementType, 0.0))};
+                }));
+    return success();
+  }
+};
+
+/// x + PE(offset + i, c): sin(t / 10000^(c / (D/2 - 1))) for c < D/2, the
+/// matching cos for channel D/2 + c.
+struct AddPositionsLowering : OpConversionPattern<AddPositionsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(AddPositionsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    int64_t width = type.getDimSize(2);
+    if (ShapedType::isDynamic(width))
+      return rewriter.notifyMatchFailure(op, "model width must be static");
+    Type elementType = type.getElementType();
+    int64_t half = width / 2;
+    Value offset = adaptor.getOffset();
+    Value init = createEmpty(rewriter, loc, getSizes(rewriter, loc, input),
+                             elementType);
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, loc, input, init,
+                [&](OpBuilder &b, Location l, ValueRange args) {
+                  Value position = linalg::IndexOp::create(b, l, 1);
+                  if (offset)
+                    position = arith::AddIOp::create(b, l, position, offset);
+                  Value channel = linalg::IndexOp::create(b, l, 2);
+                  Value halfIndex = arith::ConstantIndexOp::create(b, l, half);
+                  Value isSin = arith::CmpIOp::create(
+                      b, l, arith::CmpIPredicate::slt, channel, halfIndex);
+                  Value local = arith::SelectOp::create(
+                      b, l, isSin, channel,
+                      arith::SubIOp::create(b, l, channel, halfIndex));
+                  // t * exp(-ln(10000) * c / (D/2 - 1))
+                  Value exponent = arith::MulFOp::create(
+                      b, l, indexToFloat(b, l, local, elementType),
+                      floatConstant(b, l, elementType,
+                                    -std::log(10000.0) / double(half - 1)));
+                  Value angle = arith::MulFOp::create(
+                      b, l, indexToFloat(b, l, position, elementType),
+                      math::ExpOp::create(b, l, exponent));
+                  Value encoding = arith::SelectOp::create(
+                      b, l, isSin, math::SinOp::create(b, l, angle),
+                      math::CosOp::create(b, l, angle));
+                  return SmallVector<Value>{
+                      arith::AddFOp::create(b, l, args[0], encoding)};
+                }));
+    return success();
+  }
+};
+
+struct PaddingMaskLowering : OpConversionPattern<PaddingMaskOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PaddingMaskOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value ids = adaptor.getIds();
+    Value init = createEmpty(rewriter, loc, getSizes(rewriter, loc, ids),
+                             rewriter.getI1Type());
+    int64_t padId = op.getPadId();
+    rewriter.replaceOp(
+        op, buildElementwise(rewriter, loc, ids, init,
+                             [&](OpBuilder &b, Location l, ValueRange args) {
+                               Value pad =
+                                   intConstant(b, l, args[0].getType(), padId);
+                               return SmallVector<Value>{arith::CmpIOp::create(
+                                   b, l, arith::CmpIPredicate::ne, args[0],
+                                   pad)};
+                             }));
+    return success();
+  }
+};
+
+/// result[..., 0] = start, result[..., t] = ids[..., t - 1].
+struct ShiftRightLowering : OpConversionPattern<ShiftRightOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ShiftRightOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value ids = adaptor.getIds();
+    auto type = cast<RankedTensorType>(ids.getType());
+    unsigned rank = type.getRank();
+    int64_t startId = op.getStartId();
+    Value init = createEmpty(rewriter, loc, getSizes(rewriter, loc, ids),
+                             type.getElementType());
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, loc, ValueRange{}, init,
+                [&](OpBuilder &b, Location l, ValueRange) {
+                  SmallVector<Value> indices;
+                  for (unsigned d = 0; d < rank; ++d)
+                    indices.push_back(linalg::IndexOp::create(b, l, d));
+                  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+                  Value isFirst = arith::CmpIOp::create(
+                      b, l, arith::CmpIPredicate::eq, indices.back(), zero);
+                  Value previous = arith::SubIOp::create(
+                      b, l, indices.back(),
+                      arith::ConstantIndexOp::create(b, l, 1));
+                  indices.back() =
+                      arith::SelectOp::create(b, l, isFirst, zero, previous);
+                  Value shifted = tensor::ExtractOp::create(b, l, ids, indices);
+                  Value start =
+                      intConstant(b, l, type.getElementType(), startId);
+                  return SmallVector<Value>{
+                      arith::SelectOp::create(b, l, isFirst, start, shifted)};
+                }));
+    return success();
+  }
+};
+
+} // namespace
+
+void lowering::populateTokenPatterns(RewritePatternSet &patterns) {
+  patterns.add<EmbeddingLowering, AddPositionsLowering, PaddingMaskLowering,
+               ShiftRightLowering>(patterns.getContext());
+}

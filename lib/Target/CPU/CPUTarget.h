@@ -1,0 +1,35 @@
+//===- CPUTarget.h - Native code and C headers for CPUs ---------*- C++ -*-===//
+
+#ifndef CONVSEQ_LIB_TARGET_CPU_CPUTARGET_H
+#define CONVSEQ_LIB_TARGET_CPU_CPUTARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace mlir::convseq {
+
+/// What to emit from a module in the LLVM dialect.
+enum class CPUOutputKind { LLVMIR, Assembly, Object };
+
+struct CPUTargetOptions {
+  /// An LLVM CPU name ("skylake-avx512", ...) or "native" for this machine.
+  std::string cpu = "native";
+};
+
+/// Translates `module` (LLVM dialect, from the convseq-to-llvm-cpu pipeline)
+/// to LLVM IR, optimizes it at -O3 for the target CPU and writes it as LLVM
+/// IR, assembly or an object file. Problems are reported on `module`.
+LogicalResult emitCPUCode(ModuleOp module, const CPUTargetOptions &options,
+                          CPUOutputKind kind, llvm::raw_pwrite_stream &os);
+
+/// Writes the C header describing the packed entry points of `module`
+/// (convseq IR, before lowering): for each `convseq_<entry>(void **args)`,
+/// the slots of `args` in order with name, role, element type and shape.
+LogicalResult emitCPUHeader(ModuleOp module, StringRef modelName,
+                            llvm::raw_ostream &os);
+
+} // namespace mlir::convseq
+
+#endif // CONVSEQ_LIB_TARGET_CPU_CPUTARGET_H

@@ -1,0 +1,237 @@
+//===- convseqc.cpp - The convseq compiler driver -------------------------===//
+//
+// Reads a model definition and runs the compiler up to the stage asked for
+// with --emit. Every stage is a named pipeline from lib/Pipelines, the same
+// ones convseq-opt exposes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Frontend/ModelBuilder.h"
+#include "lib/Frontend/ModelConfig.h"
+#include "lib/InitAll.h"
+#include "lib/Pipelines/Pipelines.h"
+#include "lib/Target/CPU/CPUTarget.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+using namespace mlir::convseq;
+
+namespace {
+
+/// The stages of the compiler, in pipeline order.
+enum class EmitStage { ConvSeq, Primitives, Linalg, LLVM, LLVMIR, Asm, Obj };
+
+enum class Target { CPU, CUDA };
+
+llvm::cl::OptionCategory category("convseqc options");
+
+llvm::cl::opt<std::string> inputFilename(llvm::cl::Positional,
+                                         llvm::cl::desc("<model.yaml>"),
+                                         llvm::cl::Required,
+                                         llvm::cl::cat(category));
+
+llvm::cl::opt<std::string> outputFilename("o", llvm::cl::desc("Output file"),
+                                          llvm::cl::value_desc("filename"),
+                                          llvm::cl::init("-"),
+                                          llvm::cl::cat(category));
+
+llvm::cl::opt<EmitStage> emitStage(
+    "emit", llvm::cl::desc("The stage to stop at and print"),
+    llvm::cl::init(EmitStage::ConvSeq),
+    llvm::cl::values(
+        clEnumValN(EmitStage::ConvSeq, "convseq",
+                   "convseq IR as the front end builds it: block ops for the "
+                   "teacher-forced passes, primitives in the decoder step"),
+        clEnumValN(EmitStage::Primitives, "primitives",
+                   "convseq IR with every block op decomposed into primitives "
+                   "(pipeline convseq-to-primitives)"),
+        clEnumValN(EmitStage::Linalg, "linalg",
+                   "fused linalg on tensors (pipeline convseq-to-linalg)"),
+        clEnumValN(EmitStage::LLVM, "llvm",
+                   "the LLVM dialect (pipeline convseq-to-llvm-cpu)"),
+        clEnumValN(EmitStage::LLVMIR, "llvmir", "optimized LLVM IR"),
+        clEnumValN(EmitStage::Asm, "asm", "assembly for the target CPU"),
+        clEnumValN(EmitStage::Obj, "obj",
+                   "an object file for the target CPU; link it with the "
+                   "runtime, call the entry points through the --header")),
+    llvm::cl::cat(category));
+
+llvm::cl::opt<Target> target(
+    "target", llvm::cl::desc("The hardware to compile for"),
+    llvm::cl::init(Target::CPU),
+    llvm::cl::values(clEnumValN(Target::CPU, "cpu", "this machine's CPU"),
+                     clEnumValN(Target::CUDA, "cuda",
+                                "NVIDIA GPUs (not available yet)")),
+    llvm::cl::cat(category));
+
+llvm::cl::opt<std::string> cpu(
+    "cpu",
+    llvm::cl::desc("The LLVM CPU name to tune and select instructions for "
+                   "(default: native, this machine's CPU and features)"),
+    llvm::cl::init("native"), llvm::cl::cat(category));
+
+llvm::cl::opt<std::string> headerFilename(
+    "header",
+    llvm::cl::desc("Also write the C header describing the entry points' "
+                   "arguments to this file"),
+    llvm::cl::value_desc("filename"), llvm::cl::cat(category));
+
+llvm::cl::opt<bool> printParams(
+    "print-params",
+    llvm::cl::desc("List every parameter with its shape and size, and the "
+                   "total, instead of compiling"),
+    llvm::cl::init(false), llvm::cl::cat(category));
+
+constexpr const char *kOverview = R"(convseq model compiler
+
+Reads a model definition (docs/model-format.md) and compiles it. The entry
+points it builds (docs/entry-points.md) are encoder, decoder_init,
+decoder_step, forward and forward_train; every entry point takes the model's
+parameters first, named as --print-params lists them.
+
+Examples:
+  convseqc models/light-small.yaml                  print convseq IR
+  convseqc models/light-small.yaml --emit=primitives -o light.mlir
+  convseqc models/light-small.yaml --emit=obj -o light.o --header light.h
+  convseqc models/light-base.yaml --print-params
+)";
+
+void printParameterTable(const ModelConfig &config, llvm::raw_ostream &os) {
+  std::vector<ParameterInfo> params = collectParameters(config);
+  size_t width = 0;
+  for (const ParameterInfo &param : params)
+    width = std::max(width, param.name.size());
+  int64_t total = 0;
+  for (const ParameterInfo &param : params) {
+    std::string shape;
+    llvm::raw_string_ostream shapeOs(shape);
+    shapeOs << "[";
+    llvm::interleave(param.shape, shapeOs, "x");
+    shapeOs << "]";
+    os << llvm::left_justify(param.name, width) << "  "
+       << llvm::left_justify(shape, 12) << "  "
+       << llvm::format_decimal(param.numElements(), 12) << "\n";
+    total += param.numElements();
+  }
+  os << "total " << params.size() << " parameters, " << total << " elements\n";
+}
+
+/// Runs the pipelines up to `stage` on `module`.
+LogicalResult runPipelines(ModuleOp module, EmitStage stage) {
+  if (stage == EmitStage::ConvSeq)
+    return success();
+  PassManager pm(module->getName());
+  CPUPipelineOptions options;
+  if (stage == EmitStage::Primitives)
+    buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
+  else if (stage == EmitStage::Linalg)
+    buildLinalgPipeline(pm, options);
+  else
+    buildCPUPipeline(pm, options);
+  return pm.run(module);
+}
+
+/// Writes `module` at `stage` to `os`: MLIR text up to the LLVM dialect,
+/// then what the CPU target emits.
+LogicalResult writeStage(ModuleOp module, EmitStage stage,
+                         llvm::raw_pwrite_stream &os) {
+  CPUTargetOptions options;
+  options.cpu = cpu;
+  switch (stage) {
+  case EmitStage::LLVMIR:
+    return emitCPUCode(module, options, CPUOutputKind::LLVMIR, os);
+  case EmitStage::Asm:
+    return emitCPUCode(module, options, CPUOutputKind::Assembly, os);
+  case EmitStage::Obj:
+    return emitCPUCode(module, options, CPUOutputKind::Object, os);
+  default:
+    module->print(os);
+    return success();
+  }
+}
+
+LogicalResult writeHeader(ModuleOp module, StringRef modelName) {
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> header =
+      openOutputFile(headerFilename, &error);
+  if (!header) {
+    llvm::WithColor::error(llvm::errs(), "convseqc") << error << "\n";
+    return failure();
+  }
+  if (failed(emitCPUHeader(module, modelName, header->os())))
+    return failure();
+  header->keep();
+  return success();
+}
+
+int compile() {
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input =
+      openInputFile(inputFilename, &error);
+  if (!input) {
+    llvm::WithColor::error(llvm::errs(), "convseqc") << error << "\n";
+    return 1;
+  }
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+
+  if (target == Target::CUDA) {
+    llvm::WithColor::error(llvm::errs(), "convseqc")
+        << "--target=cuda is not available yet; use --target=cpu\n";
+    return 1;
+  }
+  FailureOr<ModelConfig> config = parseModelConfig(sourceMgr);
+  if (failed(config) || failed(checkFrozenPatterns(*config, sourceMgr)))
+    return 1;
+
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      openOutputFile(outputFilename, &error);
+  if (!output) {
+    llvm::WithColor::error(llvm::errs(), "convseqc") << error << "\n";
+    return 1;
+  }
+  if (printParams) {
+    printParameterTable(*config, output->os());
+    output->keep();
+    return 0;
+  }
+
+  DialectRegistry registry;
+  registerAllConvSeqDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  OwningOpRef<ModuleOp> module = buildModel(&context, *config);
+  if (!module) {
+    llvm::WithColor::error(llvm::errs(), "convseqc")
+        << "internal error: the IR built for '" << inputFilename
+        << "' does not verify; please report this with the model file\n";
+    return 2;
+  }
+  if (!headerFilename.empty() && failed(writeHeader(*module, config->name)))
+    return 1;
+  if (failed(runPipelines(*module, emitStage)) ||
+      failed(writeStage(*module, emitStage, output->os())))
+    return 1;
+  output->keep();
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  llvm::cl::HideUnrelatedOptions(category);
+  llvm::cl::ParseCommandLineOptions(argc, argv, kOverview);
+  return compile();
+}
