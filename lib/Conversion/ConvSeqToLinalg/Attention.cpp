@@ -26,19 +26,14 @@ namespace {
 
 using utils::IteratorType;
 
-/// out[b, h, i, j] = sum_e lhs[b, h, i, e] * rhs[...], where the maps of the
-/// 5-loop nest (b, h, i, j, e) say how lhs and rhs are read.
+/// A contraction over a 5-loop nest whose loop `reduced` is summed; the
+/// maps say how lhs, rhs and the output are read.
 Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
-               AffineMap lhsMap, AffineMap rhsMap,
-               ArrayRef<OpFoldResult> outSizes, Type elementType) {
-  MLIRContext *ctx = b.getContext();
-  AffineMap outMap = AffineMap::get(
-      5, 0,
-      {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx),
-       getAffineDimExpr(2, ctx), getAffineDimExpr(3, ctx)},
-      ctx);
-  SmallVector<IteratorType> iterators(4, IteratorType::parallel);
-  iterators.push_back(IteratorType::reduction);
+               AffineMap lhsMap, AffineMap rhsMap, AffineMap outMap,
+               unsigned reduced, ArrayRef<OpFoldResult> outSizes,
+               Type elementType) {
+  SmallVector<IteratorType> iterators(5, IteratorType::parallel);
+  iterators[reduced] = IteratorType::reduction;
   Value init = createFilled(b, loc, outSizes, elementType, 0.0);
   return buildGeneric(b, loc, {lhs, rhs}, init, {lhsMap, rhsMap, outMap},
                       iterators, multiplyAccumulate)
@@ -63,11 +58,13 @@ struct DotProductAttentionLowering
 
     AffineExpr batch, head, row, col, inner;
     bindDims(ctx, batch, head, row, col, inner);
-    // scores[b, h, i, j] = sum_e q[b, h, i, e] k[b, h, j, e].
+    // scores[b, h, i, j] = sum_e q[b, h, i, e] k[b, h, j, e], loops
+    // (b, h, i, j, e): both rows are contiguous along e.
     Value scores = contract(
         rewriter, loc, query, key,
         AffineMap::get(5, 0, {batch, head, row, inner}, ctx),
         AffineMap::get(5, 0, {batch, head, col, inner}, ctx),
+        AffineMap::get(5, 0, {batch, head, row, col}, ctx), 4,
         {q[0], q[1], q[2], k[2]}, elementType);
 
     // Scale, and -inf where the key is padding or in the causal future.
@@ -126,11 +123,13 @@ struct DotProductAttentionLowering
       probs = buildDropout(rewriter, loc, probs, adaptor.getSeed(),
                            adaptor.getStep(), rate, op.getStream());
 
-    // out[b, h, i, f] = sum_j p[b, h, i, j] v[b, h, j, f].
+    // out[b, h, i, f] = sum_j p[b, h, i, j] v[b, h, j, f], loops
+    // (b, h, i, j, f): f innermost streams a row of V into a row of out.
     Value out = contract(rewriter, loc, probs, value,
+                         AffineMap::get(5, 0, {batch, head, row, col}, ctx),
+                         AffineMap::get(5, 0, {batch, head, col, inner}, ctx),
                          AffineMap::get(5, 0, {batch, head, row, inner}, ctx),
-                         AffineMap::get(5, 0, {batch, head, inner, col}, ctx),
-                         {q[0], q[1], q[2], v[3]}, elementType);
+                         3, {q[0], q[1], q[2], v[3]}, elementType);
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -1,7 +1,7 @@
 //===- Conv.cpp - The depthwise convolutions to linalg --------------------===//
 //
-// All three convolutions are one loop nest (b, i, c, j) over output position,
-// channel and tap, reading a zero-padded copy of the (masked) input at
+// All three convolutions are one loop nest (b, i, j, c) over output position,
+// tap and channel, reading a zero-padded copy of the (masked) input at
 // position i + r * j. They differ only in where the tap weight comes from:
 //
 //   lightweight  weight[c floordiv (D/H), j]
@@ -48,7 +48,8 @@ Value applyMask(OpBuilder &b, Location loc, Value input, Value mask) {
       .front();
 }
 
-/// The shared loop nest. `weightMap` maps (b, i, c, j) to the weight operand.
+/// The shared loop nest. `weightMap` maps the loops (b, i, j, c) to the
+/// weight operand.
 Value buildDepthwiseConv(OpBuilder &b, Location loc, Value input, Value mask,
                          Value weight, AffineMap weightMap, int64_t kernelSize,
                          int64_t dilation, bool causal) {
@@ -68,13 +69,15 @@ Value buildDepthwiseConv(OpBuilder &b, Location loc, Value input, Value mask,
   Value padded = tensor::PadOp::create(b, loc, Type(), input, low, high,
                                        floatConstant(b, loc, elementType, 0.0));
 
-  AffineExpr batch, pos, chan, tap;
-  bindDims(ctx, batch, pos, chan, tap);
+  // Loops (b, i, j, c): the channel innermost, so each tap streams a
+  // contiguous row of the input into a contiguous row of the output.
+  AffineExpr batch, pos, tap, chan;
+  bindDims(ctx, batch, pos, tap, chan);
   AffineMap inputMap =
       AffineMap::get(4, 0, {batch, pos + tap * dilation, chan}, ctx);
   AffineMap outputMap = AffineMap::get(4, 0, {batch, pos, chan}, ctx);
-  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
-  iterators.push_back(utils::IteratorType::reduction);
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  iterators[2] = utils::IteratorType::reduction;
   Value init =
       createFilled(b, loc, getSizes(b, loc, input), elementType, 0.0);
   return buildGeneric(b, loc, {padded, weight}, init,
@@ -92,7 +95,8 @@ FailureOr<int64_t> channelsPerHead(Value input, int64_t heads) {
 }
 
 /// Where a convolution reads its tap weights: the operand, its map over the
-/// loops (b, i, c, j), and the spacing of the taps.
+/// loops (b, i, j, c), and the spacing of the taps. `loops` holds the loop
+/// expressions named as batch, position, channel, tap.
 struct Taps {
   Value weight;
   AffineMap map;
@@ -150,9 +154,10 @@ struct DepthwiseConvLowering : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    SmallVector<AffineExpr, 4> loops;
-    for (unsigned d = 0; d < 4; ++d)
-      loops.push_back(rewriter.getAffineDimExpr(d));
+    // batch, position, channel, tap of the loop nest (b, i, j, c).
+    SmallVector<AffineExpr, 4> loops = {
+        rewriter.getAffineDimExpr(0), rewriter.getAffineDimExpr(1),
+        rewriter.getAffineDimExpr(3), rewriter.getAffineDimExpr(2)};
     FailureOr<Taps> taps = getTaps(op, adaptor, loops);
     if (failed(taps))
       return rewriter.notifyMatchFailure(op, "model width must be static");

@@ -16,7 +16,7 @@ using namespace mlir::convseq::lowering;
 namespace {
 
 /// [d0, ..., dn-2, K] x [K, N] (or [N, K] transposed) as one linalg.contract
-/// over the loops (d0, ..., dn-2, n, k). The input keeps its shape: reshaping
+/// over the leading loops and k, n. The input keeps its shape: reshaping
 /// it to a matrix would need an expand_shape of one dynamic size into two
 /// (batch and length), which upstream expand-strided-metadata cannot lower.
 /// The scale, when not 1, is an element-wise epilogue.
@@ -34,13 +34,16 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
     unsigned rank = resultType.getRank();
     bool transposed = op.getTransposeWeight();
 
-    // Loops: the leading dimensions, then n, then k.
+    // Loops: the leading dimensions, then k and n with the contiguous one
+    // innermost: n for a [K, N] weight (the loop then streams a weight row
+    // into an output row, which vectorizes without reassociating the sum), k
+    // for a transposed [N, K] weight, whose rows are contiguous along k.
     unsigned loops = rank + 1;
     SmallVector<AffineExpr> leading;
     for (unsigned d = 0; d + 1 < rank; ++d)
       leading.push_back(getAffineDimExpr(d, ctx));
-    AffineExpr n = getAffineDimExpr(rank - 1, ctx);
-    AffineExpr k = getAffineDimExpr(rank, ctx);
+    AffineExpr n = getAffineDimExpr(transposed ? rank - 1 : rank, ctx);
+    AffineExpr k = getAffineDimExpr(transposed ? rank : rank - 1, ctx);
     auto withLast = [&](AffineExpr last) {
       SmallVector<AffineExpr> exprs(leading);
       exprs.push_back(last);

@@ -1,13 +1,14 @@
 // RUN: convseq-opt %s --convert-convseq-to-linalg | FileCheck %s
 
-// Loops (d0, d1) over the input's leading dimensions, d2 = n, d3 = k.
-// CHECK-DAG: #[[IN:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
-// CHECK-DAG: #[[WMAP:.+]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
-// CHECK-DAG: #[[WTMAP:.+]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
-// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
-// CHECK-DAG: #[[MIN:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
-// CHECK-DAG: #[[MW:.+]] = affine_map<(d0, d1, d2) -> (d2, d1)>
-// CHECK-DAG: #[[MOUT:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// Loops (d0, d1) over the input's leading dimensions, then k and n with the
+// contiguous dimension innermost: (d2 = k, d3 = n) for a [K, N] weight,
+// (d2 = n, d3 = k) for a transposed [N, K] weight.
+// CHECK-DAG: #[[IN:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[WMAP:.+]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[MIN:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[MW:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[MOUT:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 
 // A 3-d input is contracted in its own shape: no reshape to a matrix (which
 // would expand one dynamic size into two).
@@ -26,7 +27,7 @@ func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x256xf32>) -> tensor<?x?x
 // The tied output embedding: the weight is read transposed through the
 // contraction's indexing maps, and the scale is an element-wise epilogue.
 // CHECK-LABEL: func.func @logits
-// CHECK: %[[MM:.+]] = linalg.contract indexing_maps = [#[[IN]], #[[WTMAP]], #[[OUT]]] ins(%{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<100x64xf32>)
+// CHECK: %[[MM:.+]] = linalg.contract indexing_maps = [#[[OUT]], #[[WMAP]], #[[IN]]] ins(%{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<100x64xf32>)
 // CHECK: linalg.generic {{.+}} ins(%[[MM]] : tensor<?x?x100xf32>)
 // CHECK: %[[S:.+]] = arith.constant 1.250000e-01 : f32
 // CHECK: arith.mulf %{{.+}}, %[[S]] : f32

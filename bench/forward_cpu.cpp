@@ -1,0 +1,160 @@
+//===- forward_cpu.cpp - Time the generated forward pass ------------------===//
+//
+// Built once per model (CONVSEQ_MODEL_HEADER / CONVSEQ_MODEL_YAML, as the
+// end-to-end tests are): runs the compiled `forward` entry point on random
+// parameters and tokens at the given B, S, T and prints one JSON line with
+// the median time and the model GFLOP/s, counting matmul-like work only
+// (linear layers, logits, attention scores and values, conv taps), as the
+// performance targets of issue 4 do.
+//
+//   forward_cpu.<model> [B S T [repeats]]
+//
+//===----------------------------------------------------------------------===//
+
+#include CONVSEQ_MODEL_HEADER
+
+#include "lib/Frontend/ModelConfig.h"
+
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+using mlir::convseq::ConvVariant;
+using mlir::convseq::ModelConfig;
+using mlir::convseq::ModelFamily;
+
+namespace {
+
+/// Matmul-like FLOPs of one teacher-forced forward pass.
+double forwardFlops(const ModelConfig &c, double b, double s, double t) {
+  double d = c.dModel, f = c.dFF, h = c.heads;
+  auto mixing = [&](double tokens, double kernel) {
+    if (c.family == ModelFamily::Transformer)
+      return 2 * tokens * 4 * d * d + 2 * 2 * tokens * (tokens / b) * d;
+    double flops = 2 * tokens * 3 * d * d + 2 * tokens * d * kernel;
+    if (c.conv.variant == ConvVariant::dynamic)
+      flops += 2 * tokens * d * h * kernel;
+    return flops;
+  };
+  double total = 0;
+  for (int64_t l = 0; l < c.encoderLayers; ++l) {
+    double k = c.family == ModelFamily::Transformer
+                   ? 0
+                   : c.conv.encoderKernelSizes[l];
+    total += mixing(b * s, k) + 2 * b * s * 2 * d * f;
+  }
+  for (int64_t l = 0; l < c.decoderLayers; ++l) {
+    double k = c.family == ModelFamily::Transformer
+                   ? 0
+                   : c.conv.decoderKernelSizes[l];
+    double cross = 2 * b * t * 2 * d * d + 2 * b * s * 2 * d * d +
+                   2 * 2 * b * t * s * d;
+    total += mixing(b * t, k) + cross + 2 * b * t * 2 * d * f;
+  }
+  return total + 2 * b * t * d * c.vocabSize;
+}
+
+ModelConfig loadConfig() {
+  llvm::SourceMgr sourceMgr;
+  auto buffer = llvm::MemoryBuffer::getFile(CONVSEQ_MODEL_YAML);
+  if (!buffer) {
+    std::fprintf(stderr, "cannot read %s\n", CONVSEQ_MODEL_YAML);
+    std::exit(1);
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  mlir::FailureOr<ModelConfig> config =
+      mlir::convseq::parseModelConfig(sourceMgr);
+  if (mlir::failed(config))
+    std::exit(1);
+  return *config;
+}
+
+/// One buffer and its memref descriptor words.
+struct Slot {
+  std::vector<char> data;
+  std::vector<int64_t> descriptor;
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int64_t batch = argc > 1 ? std::atoll(argv[1]) : 16;
+  int64_t source = argc > 2 ? std::atoll(argv[2]) : 512;
+  int64_t target = argc > 3 ? std::atoll(argv[3]) : 128;
+  int repeats = argc > 4 ? std::atoi(argv[4]) : 5;
+  ModelConfig config = loadConfig();
+  if (config.dtype != mlir::convseq::ElementKind::F32) {
+    std::fprintf(stderr, "forward_cpu: only f32 models are benchmarked\n");
+    return 1;
+  }
+
+  std::mt19937_64 rng(0);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  std::uniform_int_distribution<int32_t> token(3, config.vocabSize - 1);
+  size_t count = std::size(convseq_forward_args);
+  std::vector<Slot> slots(count);
+  std::vector<void *> args(count);
+  for (size_t i = 0; i < count; ++i) {
+    const convseq_arg_info &info = convseq_forward_args[i];
+    std::vector<int64_t> shape;
+    for (int d = 0; d < info.rank; ++d) {
+      int64_t dim = info.shape[d];
+      if (dim < 0)
+        dim = d == 0 ? batch : std::string(info.name) == "tgt_ids" ||
+                                        std::string(info.name) == "logits"
+                                    ? target
+                                    : source;
+      shape.push_back(dim);
+    }
+    int64_t elements = 1;
+    for (int64_t dim : shape)
+      elements *= dim;
+    Slot &slot = slots[i];
+    if (info.dtype == CONVSEQ_I32) {
+      slot.data.resize(elements * sizeof(int32_t));
+      auto *ids = reinterpret_cast<int32_t *>(slot.data.data());
+      for (int64_t e = 0; e < elements; ++e)
+        ids[e] = token(rng);
+    } else {
+      slot.data.resize(elements * sizeof(float));
+      auto *values = reinterpret_cast<float *>(slot.data.data());
+      for (int64_t e = 0; e < elements; ++e)
+        values[e] = info.role == CONVSEQ_PARAM ? normal(rng) : 0.0f;
+    }
+    auto pointer = reinterpret_cast<int64_t>(slot.data.data());
+    slot.descriptor = {pointer, pointer, 0};
+    slot.descriptor.insert(slot.descriptor.end(), shape.begin(), shape.end());
+    std::vector<int64_t> strides(shape.size(), 1);
+    for (int d = static_cast<int>(shape.size()) - 2; d >= 0; --d)
+      strides[d] = strides[d + 1] * shape[d + 1];
+    slot.descriptor.insert(slot.descriptor.end(), strides.begin(),
+                           strides.end());
+    args[i] = slot.descriptor.data();
+  }
+
+  std::vector<double> seconds;
+  for (int r = 0; r < repeats + 1; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    convseq_forward(args.data());
+    std::chrono::duration<double> elapsed =
+        std::chrono::steady_clock::now() - start;
+    if (r > 0) // the first call warms up caches and page mappings
+      seconds.push_back(elapsed.count());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  double median = seconds[seconds.size() / 2];
+  double flops = forwardFlops(config, batch, source, target);
+  std::printf("{\"model\": \"%s\", \"entry\": \"forward\", \"B\": %lld, "
+              "\"S\": %lld, \"T\": %lld, \"seconds\": %.4f, "
+              "\"model_gflop\": %.2f, \"gflops\": %.2f}\n",
+              config.name.c_str(), (long long)batch, (long long)source,
+              (long long)target, median, flops / 1e9, flops / median / 1e9);
+  return 0;
+}
