@@ -231,8 +231,9 @@ YAMLReader::readScalar(const YAMLField &field, StringRef expected,
   return std::nullopt;
 }
 
-std::optional<int64_t> YAMLReader::readInteger(const YAMLField &field) {
-  SmallString<32> storage;
+std::optional<YAMLReader::IntegerText>
+YAMLReader::readIntegerText(const YAMLField &field,
+                            SmallVectorImpl<char> &storage) {
   std::optional<StringRef> text = readScalar(field, "an integer", storage);
   if (!text)
     return std::nullopt;
@@ -242,12 +243,20 @@ std::optional<int64_t> YAMLReader::readInteger(const YAMLField &field) {
                                     "', got " + quoteForMessage(*text));
     return std::nullopt;
   }
+  return IntegerText{*text, digits, negative};
+}
+
+std::optional<int64_t> YAMLReader::readInteger(const YAMLField &field) {
+  SmallString<32> storage;
+  std::optional<IntegerText> integer = readIntegerText(field, storage);
+  if (!integer)
+    return std::nullopt;
   // getAsInteger takes a minus sign but not a plus sign.
   int64_t value;
-  StringRef signedText = negative ? *text : digits;
+  StringRef signedText = integer->negative ? integer->text : integer->digits;
   if (signedText.getAsInteger(10, value)) {
-    emitError(field.valueLoc(),
-              "integer " + *text + " for '" + field.key + "' is out of range");
+    emitError(field.valueLoc(), "integer " + integer->text + " for '" +
+                                    field.key + "' is out of range");
     return std::nullopt;
   }
   return value;
@@ -255,24 +264,18 @@ std::optional<int64_t> YAMLReader::readInteger(const YAMLField &field) {
 
 std::optional<uint64_t> YAMLReader::readUnsigned(const YAMLField &field) {
   SmallString<32> storage;
-  std::optional<StringRef> text = readScalar(field, "an integer", storage);
-  if (!text)
+  std::optional<IntegerText> integer = readIntegerText(field, storage);
+  if (!integer)
     return std::nullopt;
-  auto [digits, negative] = splitSign(*text);
-  if (!isDigits(digits)) {
-    emitError(field.valueLoc(), "expected an integer for '" + field.key +
-                                    "', got " + quoteForMessage(*text));
-    return std::nullopt;
-  }
   uint64_t value;
-  if (digits.getAsInteger(10, value)) {
-    emitError(field.valueLoc(),
-              "integer " + *text + " for '" + field.key + "' is out of range");
+  if (integer->digits.getAsInteger(10, value)) {
+    emitError(field.valueLoc(), "integer " + integer->text + " for '" +
+                                    field.key + "' is out of range");
     return std::nullopt;
   }
-  if (negative && value != 0) {
+  if (integer->negative && value != 0) {
     emitError(field.valueLoc(),
-              field.key + " must not be negative, got " + *text);
+              field.key + " must not be negative, got " + integer->text);
     return std::nullopt;
   }
   return value;

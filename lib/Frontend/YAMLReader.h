@@ -117,6 +117,15 @@ public:
   static std::string scalarText(const YAMLField &field);
 
 private:
+  /// A scalar written as an optionally signed run of decimal digits.
+  struct IntegerText {
+    StringRef text, digits;
+    bool negative;
+  };
+  /// The integer text of `field`, or nullopt after reporting what is wrong.
+  std::optional<IntegerText> readIntegerText(const YAMLField &field,
+                                             SmallVectorImpl<char> &storage);
+
   /// The text of a scalar value, or nullopt after reporting that `field`'s
   /// value is not a scalar (`expected` says what was wanted).
   std::optional<StringRef> readScalar(const YAMLField &field,
