@@ -25,11 +25,8 @@ struct RowMaps {
 };
 
 RowMaps getRowMaps(MLIRContext *ctx, unsigned rank) {
-  SmallVector<AffineExpr> row;
-  for (unsigned d = 0; d + 1 < rank; ++d)
-    row.push_back(getAffineDimExpr(d, ctx));
   return {AffineMap::getMultiDimIdentityMap(rank, ctx),
-          AffineMap::get(rank, 0, row, ctx),
+          getLeadingDimsMap(ctx, rank),
           AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx))};
 }
 
@@ -132,6 +129,11 @@ struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
     // Loss per position, gathering the target's logit.
     Value vocab = tensor::DimOp::create(rewriter, loc, logits, rank - 1);
     int64_t padId = op.getPadId();
+    auto isPad = [&](OpBuilder &b, Location l, Value target) -> Value {
+      Value pad = intConstant(b, l, target.getType(), padId);
+      return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, target,
+                                   pad);
+    };
     unsigned rowRank = rank - 1;
     AffineMap rowIdentity = AffineMap::getMultiDimIdentityMap(rowRank, ctx);
     SmallVector<utils::IteratorType> rowParallel(rowRank,
@@ -172,13 +174,9 @@ struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
                         b, l, uniform,
                         floatConstant(b, l, elementType, smoothing)));
               }
-              Value pad = arith::ConstantOp::create(
-                  b, l, args[0].getType(),
-                  b.getIntegerAttr(args[0].getType(), padId));
-              Value isPad = arith::CmpIOp::create(
-                  b, l, arith::CmpIPredicate::eq, args[0], pad);
               return SmallVector<Value>{arith::SelectOp::create(
-                  b, l, isPad, floatConstant(b, l, elementType, 0.0), loss)};
+                  b, l, isPad(b, l, args[0]),
+                  floatConstant(b, l, elementType, 0.0), loss)};
             })
             .front();
 
@@ -192,13 +190,8 @@ struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
          createFilled(rewriter, loc, {}, elementType, 0.0)},
         {rowIdentity, rowIdentity, scalarMap, scalarMap}, allReduction,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value pad = arith::ConstantOp::create(
-              b, l, args[1].getType(),
-              b.getIntegerAttr(args[1].getType(), padId));
-          Value isPad = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                              args[1], pad);
           Value one = arith::SelectOp::create(
-              b, l, isPad, floatConstant(b, l, elementType, 0.0),
+              b, l, isPad(b, l, args[1]), floatConstant(b, l, elementType, 0.0),
               floatConstant(b, l, elementType, 1.0));
           return SmallVector<Value>{addF(b, l, args[2], args[0]),
                                     addF(b, l, args[3], one)};

@@ -20,10 +20,6 @@ namespace {
 
 using utils::IteratorType;
 
-Value intConstant(OpBuilder &b, Location loc, Type type, int64_t value) {
-  return arith::ConstantOp::create(b, loc, type, b.getIntegerAttr(type, value));
-}
-
 /// result[..., d] = table[ids[...], d], a zero row for ids outside [0, V).
 struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
   using OpConversionPattern::OpConversionPattern;

@@ -27,6 +27,18 @@ Value lowering::floatConstant(OpBuilder &b, Location loc, Type type,
   return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
 }
 
+Value lowering::intConstant(OpBuilder &b, Location loc, Type type,
+                            int64_t value) {
+  return arith::ConstantOp::create(b, loc, type, b.getIntegerAttr(type, value));
+}
+
+AffineMap lowering::getLeadingDimsMap(MLIRContext *ctx, unsigned rank) {
+  SmallVector<AffineExpr> leading;
+  for (unsigned d = 0; d + 1 < rank; ++d)
+    leading.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(rank, 0, leading, ctx);
+}
+
 Value lowering::createFilled(OpBuilder &b, Location loc,
                            ArrayRef<OpFoldResult> sizes, Type elementType,
                            double value) {
@@ -76,12 +88,8 @@ Value lowering::reduceInnermost(
   sizes.pop_back();
   Value acc = createFilled(b, loc, sizes, type.getElementType(), init);
 
-  SmallVector<AffineExpr> outer;
-  for (unsigned d = 0; d + 1 < rank; ++d)
-    outer.push_back(b.getAffineDimExpr(d));
-  SmallVector<AffineMap> maps = {
-      b.getMultiDimIdentityMap(rank),
-      AffineMap::get(rank, 0, outer, b.getContext())};
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 getLeadingDimsMap(b.getContext(), rank)};
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   iterators.back() = utils::IteratorType::reduction;
@@ -107,11 +115,8 @@ Value lowering::buildSoftmax(OpBuilder &b, Location loc, Value input) {
       });
 
   // e = exp(x - max), or 0 where the whole row is -inf.
-  SmallVector<AffineExpr> outer;
-  for (unsigned d = 0; d + 1 < rank; ++d)
-    outer.push_back(b.getAffineDimExpr(d));
   AffineMap identityMap = b.getMultiDimIdentityMap(rank);
-  AffineMap rowMap = AffineMap::get(rank, 0, outer, b.getContext());
+  AffineMap rowMap = getLeadingDimsMap(b.getContext(), rank);
   SmallVector<utils::IteratorType> parallel(rank,
                                             utils::IteratorType::parallel);
   Value init = createEmpty(b, loc, getSizes(b, loc, input), elementType);

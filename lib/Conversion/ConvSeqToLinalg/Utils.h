@@ -27,6 +27,13 @@ Value createFilled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
 /// A scalar float constant of type `type`.
 Value floatConstant(OpBuilder &b, Location loc, Type type, double value);
 
+/// A scalar integer constant of type `type`.
+Value intConstant(OpBuilder &b, Location loc, Type type, int64_t value);
+
+/// The map of a `rank`-loop nest to its leading `rank - 1` loops: a row when
+/// the innermost loop runs along it.
+AffineMap getLeadingDimsMap(MLIRContext *ctx, unsigned rank);
+
 /// `linalg.generic` with `loops` parallel loops whose operands all use the
 /// identity map, writing into `init`; returns the result.
 Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
