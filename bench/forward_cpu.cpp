@@ -14,8 +14,8 @@
 #include CONVSEQ_MODEL_HEADER
 
 #include "lib/Frontend/ModelConfig.h"
+#include "runtime/MemRef.h"
 
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
 #include <algorithm>
@@ -63,14 +63,8 @@ double forwardFlops(const ModelConfig &c, double b, double s, double t) {
 
 ModelConfig loadConfig() {
   llvm::SourceMgr sourceMgr;
-  auto buffer = llvm::MemoryBuffer::getFile(CONVSEQ_MODEL_YAML);
-  if (!buffer) {
-    std::fprintf(stderr, "cannot read %s\n", CONVSEQ_MODEL_YAML);
-    std::exit(1);
-  }
-  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   mlir::FailureOr<ModelConfig> config =
-      mlir::convseq::parseModelConfig(sourceMgr);
+      mlir::convseq::parseModelConfigFile(CONVSEQ_MODEL_YAML, sourceMgr);
   if (mlir::failed(config))
     std::exit(1);
   return *config;
@@ -128,14 +122,7 @@ int main(int argc, char **argv) {
       for (int64_t e = 0; e < elements; ++e)
         values[e] = info.role == CONVSEQ_PARAM ? normal(rng) : 0.0f;
     }
-    auto pointer = reinterpret_cast<int64_t>(slot.data.data());
-    slot.descriptor = {pointer, pointer, 0};
-    slot.descriptor.insert(slot.descriptor.end(), shape.begin(), shape.end());
-    std::vector<int64_t> strides(shape.size(), 1);
-    for (int d = static_cast<int>(shape.size()) - 2; d >= 0; --d)
-      strides[d] = strides[d + 1] * shape[d + 1];
-    slot.descriptor.insert(slot.descriptor.end(), strides.begin(),
-                           strides.end());
+    slot.descriptor = convseq::runtime::denseDescriptor(slot.data.data(), shape);
     args[i] = slot.descriptor.data();
   }
 

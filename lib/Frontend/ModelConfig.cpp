@@ -513,3 +513,18 @@ mlir::convseq::parseModelConfig(llvm::SourceMgr &sourceMgr) {
   ModelConfigParser parser(sourceMgr, stream);
   return parser.parse(llvm::SMLoc::getFromPointer(buffer->getBufferStart()));
 }
+
+FailureOr<ModelConfig>
+mlir::convseq::parseModelConfigFile(StringRef path,
+                                    llvm::SourceMgr &sourceMgr) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(path);
+  if (!buffer) {
+    sourceMgr.PrintMessage(llvm::SMLoc(), llvm::SourceMgr::DK_Error,
+                           "cannot read '" + path +
+                               "': " + buffer.getError().message());
+    return failure();
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  return parseModelConfig(sourceMgr);
+}

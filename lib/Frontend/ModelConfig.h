@@ -117,6 +117,11 @@ struct ModelConfig {
 /// returns failure if there was any.
 FailureOr<ModelConfig> parseModelConfig(llvm::SourceMgr &sourceMgr);
 
+/// Reads the file at `path` into `sourceMgr` and parses it as above; a file
+/// that cannot be read is reported through `sourceMgr` too.
+FailureOr<ModelConfig> parseModelConfigFile(StringRef path,
+                                            llvm::SourceMgr &sourceMgr);
+
 } // namespace mlir::convseq
 
 #endif // CONVSEQ_LIB_FRONTEND_MODELCONFIG_H

@@ -12,9 +12,9 @@
 #include CONVSEQ_MODEL_HEADER
 
 #include "lib/Frontend/ModelConfig.h"
+#include "runtime/MemRef.h"
 #include "test/reference/Reference.h"
 
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
 #include <gtest/gtest.h>
@@ -89,21 +89,15 @@ public:
   }
 
 private:
-  /// A descriptor {allocated, aligned, offset, sizes[R], strides[R]}.
+  /// The descriptor of `data` for `slot`, after checking the shape against
+  /// the slot's static sizes.
   void *describe(const convseq_arg_info &slot, void *data,
                  const std::vector<int64_t> &shape) {
     EXPECT_EQ(static_cast<int64_t>(shape.size()), slot.rank) << slot.name;
     for (int d = 0; d < slot.rank; ++d)
       if (slot.shape[d] >= 0)
         EXPECT_EQ(shape[d], slot.shape[d]) << slot.name << " dim " << d;
-    std::vector<int64_t> words = {reinterpret_cast<int64_t>(data),
-                                  reinterpret_cast<int64_t>(data), 0};
-    words.insert(words.end(), shape.begin(), shape.end());
-    std::vector<int64_t> strides(shape.size(), 1);
-    for (int d = static_cast<int>(shape.size()) - 2; d >= 0; --d)
-      strides[d] = strides[d + 1] * shape[d + 1];
-    words.insert(words.end(), strides.begin(), strides.end());
-    descriptors.push_back(std::move(words));
+    descriptors.push_back(convseq::runtime::denseDescriptor(data, shape));
     return descriptors.back().data();
   }
 
@@ -114,16 +108,10 @@ private:
 
 ModelConfig loadConfig() {
   llvm::SourceMgr sourceMgr;
-  auto buffer = llvm::MemoryBuffer::getFile(CONVSEQ_MODEL_YAML);
-  if (!buffer) {
-    ADD_FAILURE() << "cannot read " << CONVSEQ_MODEL_YAML;
-    return {};
-  }
-  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   mlir::FailureOr<ModelConfig> config =
-      mlir::convseq::parseModelConfig(sourceMgr);
+      mlir::convseq::parseModelConfigFile(CONVSEQ_MODEL_YAML, sourceMgr);
   if (mlir::failed(config)) {
-    ADD_FAILURE() << "cannot parse " << CONVSEQ_MODEL_YAML;
+    ADD_FAILURE() << "cannot load " << CONVSEQ_MODEL_YAML;
     return {};
   }
   return *config;

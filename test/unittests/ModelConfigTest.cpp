@@ -732,4 +732,23 @@ TEST(ModelConfigRobustness, ArbitraryBytesNeverCrash) {
   }
 }
 
+TEST(ModelConfigFile, ReadsAFileAndReportsOneItCannotRead) {
+  llvm::SourceMgr sourceMgr;
+  std::vector<std::string> diagnostics;
+  sourceMgr.setDiagHandler(collectDiagnostic, &diagnostics);
+  FailureOr<ModelConfig> config =
+      parseModelConfigFile(CONVSEQ_MODELS_DIR "/light-small.yaml", sourceMgr);
+  ASSERT_TRUE(succeeded(config));
+  EXPECT_EQ(config->name, "light-small");
+  EXPECT_TRUE(diagnostics.empty());
+
+  llvm::SourceMgr missing;
+  missing.setDiagHandler(collectDiagnostic, &diagnostics);
+  EXPECT_TRUE(failed(
+      parseModelConfigFile(CONVSEQ_MODELS_DIR "/no-such-model.yaml", missing)));
+  ASSERT_EQ(diagnostics.size(), 1u);
+  EXPECT_EQ(diagnostics[0], "0:0: error: cannot read '" CONVSEQ_MODELS_DIR
+                            "/no-such-model.yaml': No such file or directory");
+}
+
 } // namespace
