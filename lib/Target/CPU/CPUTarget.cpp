@@ -42,6 +42,13 @@ createTargetMachine(ModuleOp module, StringRef cpu) {
     for (const auto &[feature, enabled] : llvm::sys::getHostCPUFeatures())
       features.AddFeature(feature, enabled);
   }
+  // Check the name on a subtarget of the generic CPU: one made for an
+  // unknown CPU prints LLVM's own warnings before ours.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!generic || !generic->isCPUStringValid(cpuName))
+    return module.emitError("unknown CPU '") << cpuName << "' for "
+                                             << triple.str();
   llvm::TargetOptions options;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpuName, features.getString(), options, llvm::Reloc::PIC_,
@@ -49,9 +56,6 @@ createTargetMachine(ModuleOp module, StringRef cpu) {
   if (!machine)
     return module.emitError("cannot create a target machine for CPU '")
            << cpuName << "'";
-  if (!machine->getMCSubtargetInfo()->isCPUStringValid(cpuName))
-    return module.emitError("unknown CPU '") << cpuName << "' for "
-                                             << triple.str();
   return machine;
 }
 
