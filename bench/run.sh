@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
-# Builds the benchmarks and times the generated forward pass of the four
-# small models. Prints one JSON object per line; pass an output file to keep
-# them. Usage: bash bench/run.sh [B S T [repeats]] [> results.jsonl]
+# Builds the benchmarks, then times the generated matmul against OpenBLAS
+# sgemm and the generated forward pass of the four small models. Prints one
+# JSON object per line; redirect to keep them.
+#
+#   bash bench/run.sh [B S T [repeats]] [> results.jsonl]
+#
+# Both thread pools (ours: LLVM's libomp; OpenBLAS: libgomp) sleep at once
+# when idle, so neither spins on the cores while the other runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh >/dev/null
+for p in libopenblas0-openmp libopenblas-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing="${missing:-} $p"
+done
+if [ -n "${missing:-}" ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  cmake -S . -B build >/dev/null
+fi
 cmake --build build --target convseq-bench >/dev/null
+export KMP_BLOCKTIME=0 OMP_WAIT_POLICY=passive
+build/bench/matmul_cpu
 shape=("${@:-16 512 128 3}")
 for model in light-small dynamic-small dilated-small transformer-small; do
   build/bench/forward_cpu.$model ${shape[@]}

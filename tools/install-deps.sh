@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build git python3
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
+  libomp-22-dev
   libabsl-dev libsentencepiece-dev sentencepiece
   libgtest-dev libgmock-dev
 )

@@ -73,6 +73,13 @@ struct PackEntryPointsPass
       }
       buildPackedWrapper(builder, func);
     }
+    // The convseq.* argument names went into the C header; LLVM has no use
+    // for them (and would warn about each).
+    for (FunctionOpInterface func : module.getOps<FunctionOpInterface>())
+      for (unsigned index = 0, e = func.getNumArguments(); index < e; ++index)
+        for (NamedAttribute attr : func.getArgAttrs(index))
+          if (attr.getName().strref().starts_with("convseq."))
+            func.removeArgAttr(index, attr.getName());
   }
 };
 

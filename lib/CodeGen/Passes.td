@@ -20,4 +20,68 @@ def PackEntryPointsPass : Pass<"convseq-pack-entry-points", "::mlir::ModuleOp"> 
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def TileContractionsPass
+    : Pass<"convseq-tile-contractions", "::mlir::func::FuncOp"> {
+  let summary = "Tiles linalg contractions for cache and registers and "
+                "vectorizes the register tiles";
+  let description = [{
+    Every linalg contraction on tensors whose innermost `n` dimension is
+    contiguous in the right-hand side and the output (every linear layer of
+    the models, attention's batched products, matmuls) is tiled three times:
+
+    1. `scf.forall` over blocks of `m-block` rows (batch dims and outer `m`
+       dims by one): the unit of parallel work, small enough that the block
+       of the left-hand side stays in L2;
+    2. `scf.for` over the reduction in steps of `k-block`, so a panel of the
+       right-hand side (`k-block` x `register-n`) stays in L1;
+    3. `scf.for` over register tiles, `n` outer, `m` inner, `k` innermost with
+       step 1: a `register-m` x `register-n` accumulator lives in vector
+       registers for the whole reduction.
+
+    A 2-D right-hand side (a weight) whose `n` is static and a multiple of
+    `register-n` is first packed into `[n / register-n][k][register-n]`
+    panels, contiguous along `k`, and the output viewed as
+    `[..., n / register-n, register-n]`. The register loops are peeled so
+    full tiles have static shapes; those are vectorized to `vector.contract`
+    in a `k` loop of step 1 and their accumulators hoisted out of it.
+    Partial tiles at the edges are split into single rows, also vectorized.
+    A `linalg.fill` of the output is fused into the tiles. The default
+    6 x 16 tile is the largest that holds 12 AVX2 accumulators, two
+    right-hand side vectors and a broadcast in 16 registers.
+  }];
+  let options = [
+    Option<"registerM", "register-m", "int64_t", /*default=*/"6",
+           "Rows of the register tile">,
+    Option<"registerN", "register-n", "int64_t", /*default=*/"16",
+           "Columns of the register tile (a multiple of the vector width)">,
+    Option<"blockM", "m-block", "int64_t", /*default=*/"96",
+           "Rows per parallel block (a multiple of register-m)">,
+    Option<"blockK", "k-block", "int64_t", /*default=*/"256",
+           "Reduction step of the L1 panel">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def LowerVectorsPass : Pass<"convseq-lower-vectors", "::mlir::func::FuncOp"> {
+  let summary = "Lowers n-D vector ops to the 1-D ops LLVM selects well";
+  let description = [{
+    Runs on buffers after `convert-vector-to-scf` unrolled the n-D
+    transfers. Contractions become outer products and then one `vector.fma`
+    per register row (a broadcast of the left-hand element times a row of
+    the right-hand side), multi-reductions become element-wise ops over the
+    outer dimension, and masks, broadcasts, shape casts and transposes are
+    reduced to 1-D, so `convert-to-llvm` only sees 1-D vector ops.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // CONVSEQ_CODEGEN_PASSES_TD

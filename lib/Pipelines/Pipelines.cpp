@@ -9,6 +9,7 @@
 #include "mlir/Conversion/ConvertToLLVM/ToLLVMPass.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,6 +17,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -46,7 +48,12 @@ void mlir::convseq::buildLinalgPipeline(OpPassManager &pm,
 }
 
 void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
-                                         const CPUPipelineOptions &) {
+                                         const CPUPipelineOptions &options) {
+  if (options.tileContractions) {
+    pm.addNestedPass<func::FuncOp>(createTileContractionsPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -67,6 +74,23 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
 
   // C interfaces for our entry points only: before libm declarations exist.
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  // The parallel row blocks of tiled ops: OpenMP worksharing loops, or
+  // plain loops.
+  if (options.parallel) {
+    pm.addPass(createForallToParallelLoopPass());
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // scf-to-openmp wraps each body in a memref.alloca_scope, which must
+    // stay one block; the canonicalizer inlines scopes without allocas
+    // before scf-to-cf splits the inner loops into blocks.
+    pm.addPass(createCanonicalizerPass());
+  } else {
+    pm.addPass(createForallToForLoopPass());
+  }
+  // n-D vector transfers to 1-D ones, then every n-D vector op to 1-D.
+  VectorTransferToSCFOptions vectorToSCF;
+  vectorToSCF.enableFullUnroll().setTargetRank(1);
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(vectorToSCF));
+  pm.addNestedPass<func::FuncOp>(createLowerVectorsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(math::createMathExpandOpsPass());
   // expand-strided-metadata emits affine.apply: lower affine after it.

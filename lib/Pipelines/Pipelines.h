@@ -35,6 +35,17 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse element-wise linalg producers into consumers"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> tileContractions{
+      *this, "tile-contractions",
+      llvm::cl::desc("Tile and vectorize contractions "
+                     "(convseq-tile-contractions); off, they lower to "
+                     "scalar loops"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Run the parallel loops of tiled ops on all cores "
+                     "(scf-to-openmp); off, they run in order"),
+      llvm::cl::init(true)};
 };
 
 /// convseq-to-linalg: primitives (convseq-to-primitives), then

@@ -297,7 +297,9 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, CPUCodegenTest,
     ::testing::Values(Shape{1, 1, 1, false}, Shape{1, 5, 4, false},
                       Shape{3, 9, 7, true}, Shape{2, 6, 1, true},
-                      Shape{4, 13, 11, true}),
+                      Shape{4, 13, 11, true},
+                      // More tokens than one parallel block of rows holds.
+                      Shape{3, 67, 50, true}),
     [](const auto &info) {
       const Shape &s = info.param;
       return "B" + std::to_string(s.batch) + "_S" + std::to_string(s.source) +

@@ -14,12 +14,14 @@
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -37,7 +39,7 @@ enum class Target { CPU, CUDA };
 llvm::cl::OptionCategory category("convseqc options");
 
 llvm::cl::opt<std::string> inputFilename(llvm::cl::Positional,
-                                         llvm::cl::desc("<model.yaml>"),
+                                         llvm::cl::desc("<model.yaml | input.mlir>"),
                                          llvm::cl::Required,
                                          llvm::cl::cat(category));
 
@@ -95,7 +97,10 @@ llvm::cl::opt<bool> printParams(
 
 constexpr const char *kOverview = R"(convseq model compiler
 
-Reads a model definition (docs/model-format.md) and compiles it. The entry
+Reads a model definition (docs/model-format.md) and compiles it. A file
+ending in .mlir is read as IR instead: functions on tensors in the convseq,
+linalg, tensor, arith and math dialects, compiled by the same pipelines
+(how the matmul benchmark and the lit tests compile kernels). The entry
 points it builds (docs/entry-points.md) are encoder, decoder_init,
 decoder_step, forward and forward_train; every entry point takes the model's
 parameters first, named as --print-params lists them.
@@ -105,6 +110,7 @@ Examples:
   convseqc models/light-small.yaml --emit=primitives -o light.mlir
   convseqc models/light-small.yaml --emit=obj -o light.o --header light.h
   convseqc models/light-base.yaml --print-params
+  convseqc kernel.mlir --emit=obj -o kernel.o --header kernel.h
 )";
 
 void printParameterTable(const ModelConfig &config, llvm::raw_ostream &os) {
@@ -175,6 +181,48 @@ LogicalResult writeHeader(ModuleOp module, StringRef modelName) {
   return success();
 }
 
+/// Compiles `module` (built or parsed) to the --emit stage, with the header
+/// if asked for, and writes it.
+int compileModule(ModuleOp module, StringRef name) {
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      openOutputFile(outputFilename, &error);
+  if (!output) {
+    llvm::WithColor::error(llvm::errs(), "convseqc") << error << "\n";
+    return 1;
+  }
+  if (!headerFilename.empty() && failed(writeHeader(module, name)))
+    return 1;
+  if (failed(runPipelines(module, emitStage)) ||
+      failed(writeStage(module, emitStage, output->os())))
+    return 1;
+  output->keep();
+  return 0;
+}
+
+std::unique_ptr<MLIRContext> makeContext() {
+  DialectRegistry registry;
+  registerAllConvSeqDialects(registry);
+  auto context = std::make_unique<MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
+/// Compiles an IR input; the module's name (or the file's stem) names the
+/// header's guard.
+int compileIR(llvm::SourceMgr &sourceMgr) {
+  std::unique_ptr<MLIRContext> context = makeContext();
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, context.get());
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(sourceMgr, context.get());
+  if (!module)
+    return 1;
+  std::string name = module->getName()
+                         ? module->getName()->str()
+                         : llvm::sys::path::stem(inputFilename).str();
+  return compileModule(*module, name);
+}
+
 int compile() {
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> input =
@@ -191,40 +239,33 @@ int compile() {
         << "--target=cuda is not available yet; use --target=cpu\n";
     return 1;
   }
+  if (StringRef(inputFilename).ends_with(".mlir"))
+    return compileIR(sourceMgr);
   FailureOr<ModelConfig> config = parseModelConfig(sourceMgr);
   if (failed(config) || failed(checkFrozenPatterns(*config, sourceMgr)))
     return 1;
 
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      openOutputFile(outputFilename, &error);
-  if (!output) {
-    llvm::WithColor::error(llvm::errs(), "convseqc") << error << "\n";
-    return 1;
-  }
   if (printParams) {
+    std::unique_ptr<llvm::ToolOutputFile> output =
+        openOutputFile(outputFilename, &error);
+    if (!output) {
+      llvm::WithColor::error(llvm::errs(), "convseqc") << error << "\n";
+      return 1;
+    }
     printParameterTable(*config, output->os());
     output->keep();
     return 0;
   }
 
-  DialectRegistry registry;
-  registerAllConvSeqDialects(registry);
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  OwningOpRef<ModuleOp> module = buildModel(&context, *config);
+  std::unique_ptr<MLIRContext> context = makeContext();
+  OwningOpRef<ModuleOp> module = buildModel(context.get(), *config);
   if (!module) {
     llvm::WithColor::error(llvm::errs(), "convseqc")
         << "internal error: the IR built for '" << inputFilename
         << "' does not verify; please report this with the model file\n";
     return 2;
   }
-  if (!headerFilename.empty() && failed(writeHeader(*module, config->name)))
-    return 1;
-  if (failed(runPipelines(*module, emitStage)) ||
-      failed(writeStage(*module, emitStage, output->os())))
-    return 1;
-  output->keep();
-  return 0;
+  return compileModule(*module, config->name);
 }
 
 } // namespace

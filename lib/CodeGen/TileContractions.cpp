@@ -1,0 +1,479 @@
+//===- TileContractions.cpp - Cache and register tiling of contractions ---===//
+//
+// The matmul strategy of the CPU pipeline: a contraction becomes parallel
+// row blocks, a reduction loop over L1 panels and a register-tile loop nest
+// whose full tiles are `vector.contract`s accumulating in registers. See the
+// pass description in Passes.td and docs/pipelines.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/CodeGen/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+namespace mlir::convseq {
+#define GEN_PASS_DEF_TILECONTRACTIONSPASS
+#include "lib/CodeGen/Passes.h.inc"
+} // namespace mlir::convseq
+
+using namespace mlir;
+using namespace mlir::convseq;
+
+namespace {
+
+/// Marks the register tiles to vectorize once peeling made them static.
+constexpr llvm::StringLiteral kRegisterTileAttr = "convseq.register_tile";
+/// Marks the register loops to peel.
+constexpr llvm::StringLiteral kPeelAttr = "convseq.peel";
+
+/// The loop dimensions of a contraction the strategy tiles.
+struct ContractionLoops {
+  linalg::ContractionDimensions dims;
+  unsigned m; // innermost m dimension: register rows
+  unsigned n; // innermost n dimension: register columns, contiguous
+  unsigned k; // the one reduction dimension
+};
+
+/// Whether `map` reads dimension `dim` as its last, contiguous result.
+bool isInnermost(AffineMap map, unsigned dim) {
+  return map.getNumResults() > 0 && map.getResults().back().isFunctionOfDim(dim) &&
+         isa<AffineDimExpr>(map.getResults().back());
+}
+
+bool canPackRightHandSide(linalg::LinalgOp op, const ContractionLoops &loops,
+                          int64_t width);
+
+/// The contractions this strategy handles: float, one reduction dimension,
+/// the innermost `n` dimension contiguous in the output and either in the
+/// right-hand side or after packing it (so a register row is one vector load
+/// and store).
+std::optional<ContractionLoops> matchContraction(linalg::LinalgOp op,
+                                                 int64_t width) {
+  if (!op.hasPureTensorSemantics() || !linalg::isaContractionOpInterface(op) ||
+      op.getNumDpsInputs() != 2 || op->hasAttr(kRegisterTileAttr))
+    return std::nullopt;
+  if (!isa<FloatType>(getElementTypeOrSelf(op.getDpsInits()[0].getType())))
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->k.size() != 1 || dims->m.empty() ||
+      dims->n.empty())
+    return std::nullopt;
+  ContractionLoops loops{*dims, dims->m.back(), dims->n.back(), dims->k[0]};
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!isInnermost(maps[2], loops.n) ||
+      (!isInnermost(maps[1], loops.n) &&
+       !canPackRightHandSide(op, loops, width)))
+    return std::nullopt;
+  return loops;
+}
+
+/// Tiles `op` with `sizes` (zero: untiled) and returns the tiled op and the
+/// loops, outermost first.
+FailureOr<scf::SCFTilingResult>
+tile(RewriterBase &rewriter, TilingInterface op, ArrayRef<int64_t> sizes,
+     scf::SCFTilingOptions::LoopType loopType,
+     ArrayRef<int64_t> interchange = {}) {
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  options.setLoopType(loopType);
+  if (!interchange.empty())
+    options.setInterchange(interchange);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, op, options);
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(op, tiled->replacements);
+  return tiled;
+}
+
+/// A tiled op and its loops, outermost first.
+struct Tiled {
+  Operation *op;
+  SmallVector<LoopLikeOpInterface> loops;
+};
+
+/// Tiles `op` like `tile` and fuses the linalg.fill that initializes its
+/// destination into the loops, so every tile zeroes its own accumulator
+/// (in registers, for the register tiles) instead of reading back a
+/// zeroed output from memory.
+FailureOr<Tiled> tileAndFuseFill(RewriterBase &rewriter, TilingInterface op,
+                                 ArrayRef<int64_t> sizes,
+                                 scf::SCFTilingOptions::LoopType loopType,
+                                 ArrayRef<int64_t> interchange = {}) {
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  tiling.setLoopType(loopType);
+  if (!interchange.empty())
+    tiling.setInterchange(interchange);
+  scf::SCFTileAndFuseOptions options;
+  options.setTilingOptions(tiling);
+  options.setFusionControlFn(
+      [](tensor::ExtractSliceOp, OpResult producer, bool isDestination)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (isDestination && isa<linalg::FillOp>(producer.getOwner()))
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        return std::nullopt;
+      });
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTileAndFuseResult> tiled =
+      scf::tileConsumerAndFuseProducersUsingSCF(rewriter, op, options);
+  if (failed(tiled))
+    return failure();
+  for (OpResult result : op->getResults())
+    rewriter.replaceAllUsesWith(result, tiled->replacements.lookup(result));
+  rewriter.eraseOp(op);
+  return Tiled{tiled->tiledAndFusedOps.front(), tiled->loops};
+}
+
+/// Whether `op` reads a 2-D right-hand side B[k, n] or B[n, k] whose `n`
+/// size is static and a multiple of `width`, which packRightHandSide can
+/// repack into contiguous panels.
+bool canPackRightHandSide(linalg::LinalgOp op, const ContractionLoops &loops,
+                          int64_t width) {
+  if (loops.dims.n.size() != 1 || !loops.dims.batch.empty())
+    return false;
+  AffineMap map = op.getIndexingMapsArray()[1];
+  auto type = dyn_cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+  if (!type || type.getRank() != 2 || !map.isProjectedPermutation() ||
+      map.getNumResults() != 2)
+    return false;
+  std::optional<unsigned> nPos = map.getResultPosition(
+      getAffineDimExpr(loops.n, op.getContext()));
+  if (!nPos || type.isDynamicDim(*nPos) || type.getDimSize(*nPos) % width)
+    return false;
+  // The output's innermost dimension must be n, so it can be expanded into
+  // [n / width, width] without a copy.
+  AffineMap out = op.getIndexingMapsArray()[2];
+  return isInnermost(out, loops.n) &&
+         !cast<ShapedType>(op.getDpsInits()[0].getType())
+              .isDynamicDim(out.getNumResults() - 1);
+}
+
+/// Rewrites the contraction `op` so that its right-hand side is read from
+/// panels Bp[n1][k][n0] = B(k, n1 * width + n0), `width` columns wide and
+/// contiguous along k: a register tile's panel then spans consecutive cache
+/// lines instead of one line per row of B, which for row strides of 2 or 4
+/// KiB all fall into the same L1 set. The output is viewed (expand_shape,
+/// no copy) as [..., n / width, width]. Returns the new contraction.
+linalg::LinalgOp packRightHandSide(RewriterBase &rewriter,
+                                    linalg::LinalgOp op,
+                                    const ContractionLoops &loops,
+                                    int64_t width) {
+  MLIRContext *ctx = op.getContext();
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value rhs = op.getDpsInputs()[1];
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  AffineMap rhsMap = op.getIndexingMapsArray()[1];
+  unsigned nPos = *rhsMap.getResultPosition(getAffineDimExpr(loops.n, ctx));
+  int64_t n = rhsType.getDimSize(nPos);
+  int64_t k = rhsType.getDimSize(1 - nPos);
+  Type elementType = rhsType.getElementType();
+
+  // The packing copy: loops (n1, k, n0) over the panels.
+  SmallVector<OpFoldResult> panelSizes = {rewriter.getIndexAttr(n / width),
+                                          rewriter.getIndexAttr(k),
+                                          rewriter.getIndexAttr(width)};
+  if (ShapedType::isDynamic(k))
+    panelSizes[1] = tensor::getMixedSize(rewriter, loc, rhs, 1 - nPos);
+  Value panelsInit =
+      tensor::EmptyOp::create(rewriter, loc, panelSizes, elementType);
+  AffineExpr n1, kk, n0;
+  bindDims(ctx, n1, kk, n0);
+  AffineExpr column = n1 * width + n0;
+  AffineMap readMap = AffineMap::get(
+      3, 0, nPos == 1 ? ArrayRef<AffineExpr>{kk, column}
+                      : ArrayRef<AffineExpr>{column, kk},
+      ctx);
+  SmallVector<utils::IteratorType> copyIterators(
+      3, utils::IteratorType::parallel);
+  auto pack = linalg::GenericOp::create(
+      rewriter, loc, panelsInit.getType(), rhs, panelsInit,
+      ArrayRef<AffineMap>{readMap, rewriter.getMultiDimIdentityMap(3)},
+      copyIterators, [](OpBuilder &b, Location loc, ValueRange args) {
+        linalg::YieldOp::create(b, loc, args[0]);
+      });
+
+  // The output viewed as [..., n / width, width].
+  Value init = op.getDpsInits()[0];
+  auto initType = cast<RankedTensorType>(init.getType());
+  int64_t rank = initType.getRank();
+  SmallVector<int64_t> expandedShape(initType.getShape());
+  expandedShape.back() = n / width;
+  expandedShape.push_back(width);
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t d = 0; d < rank - 1; ++d)
+    reassociation.push_back({d});
+  reassociation.push_back({rank - 1, rank});
+  auto expandedType = RankedTensorType::get(expandedShape, elementType);
+  SmallVector<OpFoldResult> expandedSizes =
+      tensor::getMixedSizes(rewriter, loc, init);
+  expandedSizes.back() = rewriter.getIndexAttr(n / width);
+  expandedSizes.push_back(rewriter.getIndexAttr(width));
+  // A zero-filled output is filled after the reshape, so the fill can still
+  // be fused into the tiles.
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  Value expandedInit = tensor::ExpandShapeOp::create(
+      rewriter, loc, expandedType, fill ? fill.getOutputs()[0] : init,
+      reassociation, expandedSizes);
+  if (fill)
+    expandedInit = linalg::FillOp::create(rewriter, loc, fill.getInputs()[0],
+                                          expandedInit)
+                       .getResult(0);
+
+  // The contraction over one more loop: n becomes n1, n0 is appended.
+  unsigned numLoops = op.getNumLoops();
+  AffineExpr newN0 = getAffineDimExpr(numLoops, ctx);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  AffineMap lhsMap = AffineMap::get(numLoops + 1, 0, maps[0].getResults(), ctx);
+  AffineMap panelMap = AffineMap::get(
+      numLoops + 1, 0,
+      {getAffineDimExpr(loops.n, ctx), getAffineDimExpr(loops.k, ctx), newN0},
+      ctx);
+  SmallVector<AffineExpr> outResults(maps[2].getResults());
+  outResults.push_back(newN0);
+  AffineMap outMap = AffineMap::get(numLoops + 1, 0, outResults, ctx);
+  auto packed = linalg::ContractOp::create(
+      rewriter, loc, TypeRange{expandedType},
+      ValueRange{op.getDpsInputs()[0], pack.getResult(0)},
+      ValueRange{expandedInit},
+      rewriter.getAffineMapArrayAttr({lhsMap, panelMap, outMap}));
+  Value result = tensor::CollapseShapeOp::create(
+      rewriter, loc, initType, packed.getResult(0), reassociation);
+  rewriter.replaceOp(op, result);
+  return packed;
+}
+
+struct TileContractionsPass
+    : mlir::convseq::impl::TileContractionsPassBase<TileContractionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  LogicalResult tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
+                                const ContractionLoops &loops);
+};
+
+LogicalResult
+TileContractionsPass::tileContraction(RewriterBase &rewriter,
+                                      linalg::LinalgOp op,
+                                      const ContractionLoops &loops) {
+  unsigned numLoops = op.getNumLoops();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+
+  // 1. Parallel row blocks: every batch and m dimension, all of n.
+  SmallVector<int64_t> blockSizes(numLoops, 0);
+  for (unsigned dim : loops.dims.batch)
+    blockSizes[dim] = 1;
+  for (unsigned dim : loops.dims.m)
+    blockSizes[dim] = 1;
+  blockSizes[loops.m] = blockM;
+  FailureOr<Tiled> blocks = tileAndFuseFill(
+      rewriter, cast<TilingInterface>(op.getOperation()), blockSizes,
+      scf::SCFTilingOptions::LoopType::ForallOp);
+  if (failed(blocks))
+    return op.emitError("cannot tile into parallel row blocks");
+  Operation *current = blocks->op;
+
+  // 2. L1 panels along the reduction.
+  bool panelLoop =
+      ShapedType::isDynamic(ranges[loops.k]) || ranges[loops.k] > blockK;
+  if (panelLoop) {
+    SmallVector<int64_t> panelSizes(numLoops, 0);
+    panelSizes[loops.k] = blockK;
+    FailureOr<scf::SCFTilingResult> panels =
+        tile(rewriter, cast<TilingInterface>(current), panelSizes,
+             scf::SCFTilingOptions::LoopType::ForOp);
+    if (failed(panels))
+      return op.emitError("cannot tile the reduction into panels");
+    current = panels->tiledOps.front();
+  }
+
+  // 3. Register tiles: n, then m (the reduction loop of step 1 comes after
+  // peeling, in vectorizeRegisterTiles). Outer n
+  // dimensions (panels) go one at a time; the others are already 1 from the
+  // row blocks.
+  SmallVector<int64_t> registerSizes(numLoops, 0);
+  for (unsigned dim : loops.dims.n)
+    registerSizes[dim] = 1;
+  registerSizes[loops.n] = registerN;
+  registerSizes[loops.m] = registerM;
+  SmallVector<int64_t> interchange;
+  for (unsigned dim = 0; dim < numLoops; ++dim)
+    if (dim != loops.n && dim != loops.m)
+      interchange.push_back(dim);
+  interchange.append({loops.n, loops.m});
+  // Without a panel loop, each register tile can start from zero.
+  FailureOr<Tiled> registers =
+      panelLoop ? [&]() -> FailureOr<Tiled> {
+        FailureOr<scf::SCFTilingResult> tiled =
+            tile(rewriter, cast<TilingInterface>(current), registerSizes,
+                 scf::SCFTilingOptions::LoopType::ForOp, interchange);
+        if (failed(tiled))
+          return failure();
+        return Tiled{tiled->tiledOps.front(), tiled->loops};
+      }()
+                : tileAndFuseFill(rewriter, cast<TilingInterface>(current),
+                                  registerSizes,
+                                  scf::SCFTilingOptions::LoopType::ForOp,
+                                  interchange);
+  if (failed(registers))
+    return op.emitError("cannot tile into register tiles");
+  registers->op->setAttr(kRegisterTileAttr, rewriter.getUnitAttr());
+  for (LoopLikeOpInterface loop : registers->loops) {
+    loop->setAttr(kPeelAttr, rewriter.getUnitAttr());
+    // The fills fused into the register loops become vector stores of
+    // zeros, which the accumulators' loads then fold away.
+    loop->walk([&](linalg::FillOp fill) {
+      fill->setAttr(kRegisterTileAttr, rewriter.getUnitAttr());
+    });
+  }
+  return success();
+}
+
+/// Splits every marked loop into full iterations and one partial iteration,
+/// outermost first, so the full register tiles get static shapes.
+void peelRegisterLoops(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<scf::ForOp> marked;
+  func.walk<WalkOrder::PreOrder>([&](scf::ForOp loop) {
+    if (loop->hasAttr(kPeelAttr))
+      marked.push_back(loop);
+  });
+  for (scf::ForOp loop : marked) {
+    scf::ForOp partial;
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
+  }
+  // The partial iterations are clones of marked loops.
+  func.walk([](scf::ForOp loop) { loop->removeAttr(kPeelAttr); });
+}
+
+/// Vectorizes every marked register tile to a vector.contract inside a
+/// reduction loop of step 1. Full tiles are static after peeling; a partial
+/// tile (the last rows or columns) is first split along its dynamic
+/// dimensions into static tiles of size one, so the edges are vector code
+/// too, one register row at a time.
+void vectorizeRegisterTiles(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<linalg::LinalgOp> tiles;
+  func.walk([&](linalg::LinalgOp op) {
+    if (op->hasAttr(kRegisterTileAttr))
+      tiles.push_back(op);
+  });
+  for (linalg::LinalgOp op : tiles) {
+    op->removeAttr(kRegisterTileAttr);
+    if (isa<linalg::FillOp>(op.getOperation())) {
+      if (op.hasDynamicShape())
+        continue;
+      rewriter.setInsertionPoint(op);
+      FailureOr<linalg::VectorizationResult> result =
+          linalg::vectorize(rewriter, op);
+      if (succeeded(result))
+        rewriter.replaceOp(op, result->replacements);
+      continue;
+    }
+    if (op.hasDynamicShape()) {
+      SmallVector<int64_t> unitSizes;
+      for (int64_t range : op.getStaticLoopRanges())
+        unitSizes.push_back(ShapedType::isDynamic(range) ? 1 : 0);
+      FailureOr<scf::SCFTilingResult> rows =
+          tile(rewriter, cast<TilingInterface>(op.getOperation()), unitSizes,
+               scf::SCFTilingOptions::LoopType::ForOp);
+      if (failed(rows))
+        continue;
+      op = cast<linalg::LinalgOp>(rows->tiledOps.front());
+      if (op.hasDynamicShape())
+        continue;
+    }
+    SmallVector<int64_t> reductionSizes;
+    for (utils::IteratorType iterator : op.getIteratorTypesArray())
+      reductionSizes.push_back(
+          iterator == utils::IteratorType::reduction ? 1 : 0);
+    FailureOr<scf::SCFTilingResult> steps =
+        tile(rewriter, cast<TilingInterface>(op.getOperation()),
+             reductionSizes, scf::SCFTilingOptions::LoopType::ForOp);
+    if (failed(steps))
+      continue;
+    op = cast<linalg::LinalgOp>(steps->tiledOps.front());
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
+        rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+        /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+        /*assumeDynamicDimsMatchVecSizes=*/false,
+        /*createNamedContraction=*/true);
+    if (succeeded(result))
+      rewriter.replaceOp(op, result->replacements);
+  }
+}
+
+void TileContractionsPass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  MLIRContext *ctx = &getContext();
+  if (registerM <= 0 || registerN <= 0 || blockM <= 0 || blockK <= 0 ||
+      blockM % registerM != 0) {
+    func.emitError() << "convseq-tile-contractions: tile sizes must be "
+                        "positive and m-block a multiple of register-m";
+    return signalPassFailure();
+  }
+
+  SmallVector<std::pair<linalg::LinalgOp, ContractionLoops>> contractions;
+  func.walk([&](linalg::LinalgOp op) {
+    if (std::optional<ContractionLoops> loops =
+            matchContraction(op, registerN))
+      contractions.push_back({op, *loops});
+  });
+  IRRewriter rewriter(ctx);
+  for (auto &[op, loops] : contractions) {
+    linalg::LinalgOp current = op;
+    if (canPackRightHandSide(op, loops, registerN)) {
+      current = packRightHandSide(rewriter, op, loops, registerN);
+      loops = *matchContraction(current, registerN);
+    }
+    if (failed(tileContraction(rewriter, current, loops)))
+      return signalPassFailure();
+  }
+
+  peelRegisterLoops(rewriter, func);
+  // Fold the peeled bounds into static slice shapes.
+  {
+    RewritePatternSet patterns(ctx);
+    linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
+    tensor::populateFoldTensorEmptyPatterns(patterns);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+  vectorizeRegisterTiles(rewriter, func);
+
+  // Drop the unit batch dimensions of the vector ops, then keep the
+  // accumulators in registers for the whole reduction loop.
+  {
+    RewritePatternSet patterns(ctx);
+    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+    vector::populateVectorTransferDropUnitDimsPatterns(patterns);
+    vector::populateDropUnitDimWithShapeCastPatterns(patterns);
+    linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+  func.walk([&](scf::ForOp loop) {
+    (void)hoistLoopInvariantSubsets(rewriter, loop);
+  });
+}
+
+} // namespace

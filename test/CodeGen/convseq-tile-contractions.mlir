@@ -1,0 +1,83 @@
+// RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convseq-tile-contractions),canonicalize,cse)' | FileCheck %s
+
+// A linear layer as the models have it (tokens x d_model by d_model x d_ff,
+// the token count chosen at run time): the weight is packed into 16-wide
+// panels, rows are split into parallel blocks, each full 6 x 16 register
+// tile is one vector.contract per reduction step, its zero-filled
+// accumulator starts in registers and is stored once.
+// CHECK-LABEL: func.func @linear
+//  CHECK-SAME:   %[[X:[^:]+]]: tensor<?x256xf32>, %[[W:[^:]+]]: tensor<256x512xf32>
+//       CHECK:   %[[PANELS:.+]] = linalg.generic
+//  CHECK-SAME:     ins(%[[W]] : tensor<256x512xf32>) outs(%{{.+}} : tensor<32x256x16xf32>)
+//       CHECK:   %[[OUT:.+]] = tensor.expand_shape %{{.+}} {{\[\[}}0], [1, 2]]
+//       CHECK:   scf.forall (%[[ROW:.+]]) = (0) to (%{{.+}}) step (96) shared_outs(%{{.+}} = %[[OUT]])
+//       CHECK:     scf.for %[[PANEL:.+]] = %{{.+}} to %{{.+}} step %{{.+}}
+//       CHECK:       scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C6:.+]] iter_args
+//       CHECK:         %[[ACC:.+]] = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[A:.+]] = %[[ZERO:.+]]) -> (vector<6x1x16xf32>)
+//   CHECK-NOT:           tensor.extract_slice %{{.+}} : tensor<?x32x16xf32>
+//       CHECK:           vector.transfer_read {{.+}} : tensor<6x1xf32>, vector<6x1xf32>
+//       CHECK:           vector.transfer_read {{.+}} : tensor<1x1x16xf32>, vector<16xf32>
+//       CHECK:           vector.contract {{.+}} %[[A]] : vector<6x1xf32>, vector<1x1x16xf32> into vector<6x1x16xf32>
+//       CHECK:         vector.transfer_write %[[ACC]]
+// The last rows of a block: one vector row at a time.
+//       CHECK:       scf.for
+//       CHECK:         scf.for
+//       CHECK:           vector.contract {{.+}} : vector<1xf32>, vector<1x16xf32> into vector<16xf32>
+//       CHECK:   tensor.collapse_shape
+//   CHECK-NOT:   linalg.matmul
+func.func @linear(%x: tensor<?x256xf32>, %w: tensor<256x512xf32>) -> tensor<?x512xf32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %m = tensor.dim %x, %c0 : tensor<?x256xf32>
+  %empty = tensor.empty(%m) : tensor<?x512xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<?x512xf32>) -> tensor<?x512xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<?x256xf32>, tensor<256x512xf32>) outs(%init : tensor<?x512xf32>) -> tensor<?x512xf32>
+  return %y : tensor<?x512xf32>
+}
+
+// -----
+
+// A long reduction is split into 256-wide panels: the accumulator is read
+// and written once per panel.
+// CHECK-LABEL: func.func @long_reduction
+//       CHECK:   scf.forall
+//       CHECK:     scf.for %{{.+}} = %{{.+}} to %[[C1024:.+]] step %[[C256:.+]] iter_args
+//       CHECK:       scf.for
+//       CHECK:         scf.for
+//       CHECK:           vector.transfer_read {{.+}} : tensor<6x1x16xf32>, vector<6x1x16xf32>
+//       CHECK:           scf.for {{.+}} -> (vector<6x1x16xf32>)
+//       CHECK:             vector.contract
+func.func @long_reduction(%x: tensor<?x1024xf32>, %w: tensor<1024x256xf32>, %init: tensor<?x256xf32>) -> tensor<?x256xf32> {
+  %y = linalg.matmul ins(%x, %w : tensor<?x1024xf32>, tensor<1024x256xf32>) outs(%init : tensor<?x256xf32>) -> tensor<?x256xf32>
+  return %y : tensor<?x256xf32>
+}
+
+// -----
+
+// Tied output embeddings: logits = h E^T. Packing reads E[n, k] into the
+// same k-contiguous panels, so the transposed weight needs no other path.
+// CHECK-LABEL: func.func @transposed_weight
+//  CHECK-SAME:   %[[E:[^:]+]]: tensor<32x8xf32>
+//       CHECK:   linalg.generic {{.+}} ins(%[[E]] : tensor<32x8xf32>) outs(%{{.+}} : tensor<2x8x16xf32>)
+//       CHECK:   vector.contract
+func.func @transposed_weight(%h: tensor<?x?x8xf32>, %e: tensor<32x8xf32>, %init: tensor<?x?x32xf32>) -> tensor<?x?x32xf32> {
+  %y = linalg.contract
+      indexing_maps = [affine_map<(b, t, v, d) -> (b, t, d)>,
+                       affine_map<(b, t, v, d) -> (v, d)>,
+                       affine_map<(b, t, v, d) -> (b, t, v)>]
+      ins(%h, %e : tensor<?x?x8xf32>, tensor<32x8xf32>)
+      outs(%init : tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}
+
+// -----
+
+// Integer contractions and ones whose output is not contiguous in n are
+// left to the generic lowering.
+// CHECK-LABEL: func.func @untouched
+//   CHECK-NOT:   scf.forall
+//       CHECK:   linalg.matmul
+func.func @untouched(%a: tensor<?x8xi32>, %b: tensor<8x16xi32>, %c: tensor<?x16xi32>) -> tensor<?x16xi32> {
+  %y = linalg.matmul ins(%a, %b : tensor<?x8xi32>, tensor<8x16xi32>) outs(%c : tensor<?x16xi32>) -> tensor<?x16xi32>
+  return %y : tensor<?x16xi32>
+}
