@@ -2,8 +2,9 @@
 //
 // Times the matmuls convseqc generates from bench/matmul.mlir and OpenBLAS's
 // cblas_sgemm on the same inputs in the same run, checks that they agree,
-// and prints one JSON line per shape (best of several alternating runs): the squares 512..4096 and the model's
-// own linear-layer shapes (tokens x d_model by d_model x d_ff, ...).
+// and prints one JSON line per shape (best of several alternating runs): the
+// squares 512..4096 and the model's own linear-layer shapes (tokens x d_model
+// by d_model x d_ff, ...).
 //
 //   matmul_cpu [M N K ...]      (default: the shapes above; N must be one
 //                                of the widths bench/matmul.mlir compiles)
@@ -29,8 +30,7 @@ namespace {
 template <typename F> double seconds(F &&run) {
   auto start = std::chrono::steady_clock::now();
   run();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -39,13 +39,20 @@ using Entry = void (*)(void **);
 /// The generated function for output width `n`, or null.
 Entry entryFor(int64_t n) {
   switch (n) {
-  case 256: return convseq_matmul_n256;
-  case 512: return convseq_matmul_n512;
-  case 1024: return convseq_matmul_n1024;
-  case 2048: return convseq_matmul_n2048;
-  case 4096: return convseq_matmul_n4096;
-  case 8000: return convseq_matmul_n8000;
-  default: return nullptr;
+  case 256:
+    return convseq_matmul_n256;
+  case 512:
+    return convseq_matmul_n512;
+  case 1024:
+    return convseq_matmul_n1024;
+  case 2048:
+    return convseq_matmul_n2048;
+  case 4096:
+    return convseq_matmul_n4096;
+  case 8000:
+    return convseq_matmul_n8000;
+  default:
+    return nullptr;
   }
 }
 
@@ -57,9 +64,12 @@ void benchShape(Entry entry, int64_t m, int64_t n, int64_t k) {
     x = uniform(rng);
   for (float &x : b)
     x = uniform(rng);
-  std::vector<int64_t> aDesc = convseq::runtime::denseDescriptor(a.data(), {m, k});
-  std::vector<int64_t> bDesc = convseq::runtime::denseDescriptor(b.data(), {k, n});
-  std::vector<int64_t> cDesc = convseq::runtime::denseDescriptor(c.data(), {m, n});
+  std::vector<int64_t> aDesc =
+      convseq::runtime::denseDescriptor(a.data(), {m, k});
+  std::vector<int64_t> bDesc =
+      convseq::runtime::denseDescriptor(b.data(), {k, n});
+  std::vector<int64_t> cDesc =
+      convseq::runtime::denseDescriptor(c.data(), {m, n});
   void *args[] = {aDesc.data(), bDesc.data(), cDesc.data()};
 
   double flops = 2.0 * m * n * k;
@@ -84,9 +94,8 @@ void benchShape(Entry entry, int64_t m, int64_t n, int64_t k) {
   std::printf("{\"M\": %lld, \"N\": %lld, \"K\": %lld, "
               "\"generated_gflops\": %.1f, \"openblas_gflops\": %.1f, "
               "\"ratio\": %.3f, \"max_abs_diff\": %.2e}\n",
-              (long long)m, (long long)n, (long long)k,
-              flops / generated / 1e9, flops / blas / 1e9, blas / generated,
-              maxError);
+              (long long)m, (long long)n, (long long)k, flops / generated / 1e9,
+              flops / blas / 1e9, blas / generated, maxError);
   std::fflush(stdout);
 }
 

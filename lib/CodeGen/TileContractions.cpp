@@ -49,7 +49,8 @@ struct ContractionLoops {
 
 /// Whether `map` reads dimension `dim` as its last, contiguous result.
 bool isInnermost(AffineMap map, unsigned dim) {
-  return map.getNumResults() > 0 && map.getResults().back().isFunctionOfDim(dim) &&
+  return map.getNumResults() > 0 &&
+         map.getResults().back().isFunctionOfDim(dim) &&
          isa<AffineDimExpr>(map.getResults().back());
 }
 
@@ -69,8 +70,7 @@ std::optional<ContractionLoops> matchContraction(linalg::LinalgOp op,
     return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
-  if (failed(dims) || dims->k.size() != 1 || dims->m.empty() ||
-      dims->n.empty())
+  if (failed(dims) || dims->k.size() != 1 || dims->m.empty() || dims->n.empty())
     return std::nullopt;
   ContractionLoops loops{*dims, dims->m.back(), dims->n.back(), dims->k[0]};
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -83,10 +83,10 @@ std::optional<ContractionLoops> matchContraction(linalg::LinalgOp op,
 
 /// Tiles `op` with `sizes` (zero: untiled) and returns the tiled op and the
 /// loops, outermost first.
-FailureOr<scf::SCFTilingResult>
-tile(RewriterBase &rewriter, TilingInterface op, ArrayRef<int64_t> sizes,
-     scf::SCFTilingOptions::LoopType loopType,
-     ArrayRef<int64_t> interchange = {}) {
+FailureOr<scf::SCFTilingResult> tile(RewriterBase &rewriter, TilingInterface op,
+                                     ArrayRef<int64_t> sizes,
+                                     scf::SCFTilingOptions::LoopType loopType,
+                                     ArrayRef<int64_t> interchange = {}) {
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
   options.setLoopType(loopType);
@@ -152,8 +152,8 @@ bool canPackRightHandSide(linalg::LinalgOp op, const ContractionLoops &loops,
   if (!type || type.getRank() != 2 || !map.isProjectedPermutation() ||
       map.getNumResults() != 2)
     return false;
-  std::optional<unsigned> nPos = map.getResultPosition(
-      getAffineDimExpr(loops.n, op.getContext()));
+  std::optional<unsigned> nPos =
+      map.getResultPosition(getAffineDimExpr(loops.n, op.getContext()));
   if (!nPos || type.isDynamicDim(*nPos) || type.getDimSize(*nPos) % width)
     return false;
   // The output's innermost dimension must be n, so it can be expanded into
@@ -170,10 +170,9 @@ bool canPackRightHandSide(linalg::LinalgOp op, const ContractionLoops &loops,
 /// lines instead of one line per row of B, which for row strides of 2 or 4
 /// KiB all fall into the same L1 set. The output is viewed (expand_shape,
 /// no copy) as [..., n / width, width]. Returns the new contraction.
-linalg::LinalgOp packRightHandSide(RewriterBase &rewriter,
-                                    linalg::LinalgOp op,
-                                    const ContractionLoops &loops,
-                                    int64_t width) {
+linalg::LinalgOp packRightHandSide(RewriterBase &rewriter, linalg::LinalgOp op,
+                                   const ContractionLoops &loops,
+                                   int64_t width) {
   MLIRContext *ctx = op.getContext();
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
@@ -196,12 +195,13 @@ linalg::LinalgOp packRightHandSide(RewriterBase &rewriter,
   AffineExpr n1, kk, n0;
   bindDims(ctx, n1, kk, n0);
   AffineExpr column = n1 * width + n0;
-  AffineMap readMap = AffineMap::get(
-      3, 0, nPos == 1 ? ArrayRef<AffineExpr>{kk, column}
-                      : ArrayRef<AffineExpr>{column, kk},
-      ctx);
-  SmallVector<utils::IteratorType> copyIterators(
-      3, utils::IteratorType::parallel);
+  AffineMap readMap =
+      AffineMap::get(3, 0,
+                     nPos == 1 ? ArrayRef<AffineExpr>{kk, column}
+                               : ArrayRef<AffineExpr>{column, kk},
+                     ctx);
+  SmallVector<utils::IteratorType> copyIterators(3,
+                                                 utils::IteratorType::parallel);
   auto pack = linalg::GenericOp::create(
       rewriter, loc, panelsInit.getType(), rhs, panelsInit,
       ArrayRef<AffineMap>{readMap, rewriter.getMultiDimIdentityMap(3)},
@@ -232,9 +232,9 @@ linalg::LinalgOp packRightHandSide(RewriterBase &rewriter,
       rewriter, loc, expandedType, fill ? fill.getOutputs()[0] : init,
       reassociation, expandedSizes);
   if (fill)
-    expandedInit = linalg::FillOp::create(rewriter, loc, fill.getInputs()[0],
-                                          expandedInit)
-                       .getResult(0);
+    expandedInit =
+        linalg::FillOp::create(rewriter, loc, fill.getInputs()[0], expandedInit)
+            .getResult(0);
 
   // The contraction over one more loop: n becomes n1, n0 is appended.
   unsigned numLoops = op.getNumLoops();
@@ -284,9 +284,9 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
   for (unsigned dim : loops.dims.m)
     blockSizes[dim] = 1;
   blockSizes[loops.m] = blockM;
-  FailureOr<Tiled> blocks = tileAndFuseFill(
-      rewriter, cast<TilingInterface>(op.getOperation()), blockSizes,
-      scf::SCFTilingOptions::LoopType::ForallOp);
+  FailureOr<Tiled> blocks =
+      tileAndFuseFill(rewriter, cast<TilingInterface>(op.getOperation()),
+                      blockSizes, scf::SCFTilingOptions::LoopType::ForallOp);
   if (failed(blocks))
     return op.emitError("cannot tile into parallel row blocks");
   Operation *current = blocks->op;
@@ -320,19 +320,16 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
       interchange.push_back(dim);
   interchange.append({loops.n, loops.m});
   // Without a panel loop, each register tile can start from zero.
-  FailureOr<Tiled> registers =
-      panelLoop ? [&]() -> FailureOr<Tiled> {
-        FailureOr<scf::SCFTilingResult> tiled =
-            tile(rewriter, cast<TilingInterface>(current), registerSizes,
-                 scf::SCFTilingOptions::LoopType::ForOp, interchange);
-        if (failed(tiled))
-          return failure();
-        return Tiled{tiled->tiledOps.front(), tiled->loops};
-      }()
-                : tileAndFuseFill(rewriter, cast<TilingInterface>(current),
-                                  registerSizes,
-                                  scf::SCFTilingOptions::LoopType::ForOp,
-                                  interchange);
+  FailureOr<Tiled> registers = panelLoop ? [&]() -> FailureOr<Tiled> {
+    FailureOr<scf::SCFTilingResult> tiled =
+        tile(rewriter, cast<TilingInterface>(current), registerSizes,
+             scf::SCFTilingOptions::LoopType::ForOp, interchange);
+    if (failed(tiled))
+      return failure();
+    return Tiled{tiled->tiledOps.front(), tiled->loops};
+  }()
+      : tileAndFuseFill(rewriter, cast<TilingInterface>(current), registerSizes,
+                        scf::SCFTilingOptions::LoopType::ForOp, interchange);
   if (failed(registers))
     return op.emitError("cannot tile into register tiles");
   registers->op->setAttr(kRegisterTileAttr, rewriter.getUnitAttr());
@@ -401,11 +398,11 @@ void vectorizeRegisterTiles(RewriterBase &rewriter, func::FuncOp func) {
     }
     SmallVector<int64_t> reductionSizes;
     for (utils::IteratorType iterator : op.getIteratorTypesArray())
-      reductionSizes.push_back(
-          iterator == utils::IteratorType::reduction ? 1 : 0);
+      reductionSizes.push_back(iterator == utils::IteratorType::reduction ? 1
+                                                                          : 0);
     FailureOr<scf::SCFTilingResult> steps =
-        tile(rewriter, cast<TilingInterface>(op.getOperation()),
-             reductionSizes, scf::SCFTilingOptions::LoopType::ForOp);
+        tile(rewriter, cast<TilingInterface>(op.getOperation()), reductionSizes,
+             scf::SCFTilingOptions::LoopType::ForOp);
     if (failed(steps))
       continue;
     op = cast<linalg::LinalgOp>(steps->tiledOps.front());
@@ -432,8 +429,7 @@ void TileContractionsPass::runOnOperation() {
 
   SmallVector<std::pair<linalg::LinalgOp, ContractionLoops>> contractions;
   func.walk([&](linalg::LinalgOp op) {
-    if (std::optional<ContractionLoops> loops =
-            matchContraction(op, registerN))
+    if (std::optional<ContractionLoops> loops = matchContraction(op, registerN))
       contractions.push_back({op, *loops});
   });
   IRRewriter rewriter(ctx);
@@ -441,7 +437,14 @@ void TileContractionsPass::runOnOperation() {
     linalg::LinalgOp current = op;
     if (canPackRightHandSide(op, loops, registerN)) {
       current = packRightHandSide(rewriter, op, loops, registerN);
-      loops = *matchContraction(current, registerN);
+      std::optional<ContractionLoops> packedLoops =
+          matchContraction(current, registerN);
+      if (!packedLoops) {
+        current.emitError("internal error: the contraction with a packed "
+                          "right-hand side is not one the strategy tiles");
+        return signalPassFailure();
+      }
+      loops = *packedLoops;
     }
     if (failed(tileContraction(rewriter, current, loops)))
       return signalPassFailure();

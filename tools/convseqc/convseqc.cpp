@@ -38,10 +38,10 @@ enum class Target { CPU, CUDA };
 
 llvm::cl::OptionCategory category("convseqc options");
 
-llvm::cl::opt<std::string> inputFilename(llvm::cl::Positional,
-                                         llvm::cl::desc("<model.yaml | input.mlir>"),
-                                         llvm::cl::Required,
-                                         llvm::cl::cat(category));
+llvm::cl::opt<std::string>
+    inputFilename(llvm::cl::Positional,
+                  llvm::cl::desc("<model.yaml | input.mlir>"),
+                  llvm::cl::Required, llvm::cl::cat(category));
 
 llvm::cl::opt<std::string> outputFilename("o", llvm::cl::desc("Output file"),
                                           llvm::cl::value_desc("filename"),
