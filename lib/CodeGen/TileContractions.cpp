@@ -19,7 +19,6 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
@@ -50,8 +49,7 @@ struct ContractionLoops {
 /// Whether `map` reads dimension `dim` as its last, contiguous result.
 bool isInnermost(AffineMap map, unsigned dim) {
   return map.getNumResults() > 0 &&
-         map.getResults().back().isFunctionOfDim(dim) &&
-         isa<AffineDimExpr>(map.getResults().back());
+         map.getResults().back() == getAffineDimExpr(dim, map.getContext());
 }
 
 bool canPackRightHandSide(linalg::LinalgOp op, const ContractionLoops &loops,
@@ -64,7 +62,7 @@ bool canPackRightHandSide(linalg::LinalgOp op, const ContractionLoops &loops,
 std::optional<ContractionLoops> matchContraction(linalg::LinalgOp op,
                                                  int64_t width) {
   if (!op.hasPureTensorSemantics() || !linalg::isaContractionOpInterface(op) ||
-      op.getNumDpsInputs() != 2 || op->hasAttr(kRegisterTileAttr))
+      op.getNumDpsInputs() != 2)
     return std::nullopt;
   if (!isa<FloatType>(getElementTypeOrSelf(op.getDpsInits()[0].getType())))
     return std::nullopt;
@@ -81,31 +79,40 @@ std::optional<ContractionLoops> matchContraction(linalg::LinalgOp op,
   return loops;
 }
 
-/// Tiles `op` with `sizes` (zero: untiled) and returns the tiled op and the
-/// loops, outermost first.
-FailureOr<scf::SCFTilingResult> tile(RewriterBase &rewriter, TilingInterface op,
-                                     ArrayRef<int64_t> sizes,
-                                     scf::SCFTilingOptions::LoopType loopType,
-                                     ArrayRef<int64_t> interchange = {}) {
-  scf::SCFTilingOptions options;
-  options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
-  options.setLoopType(loopType);
-  if (!interchange.empty())
-    options.setInterchange(interchange);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, op, options);
-  if (failed(tiled))
-    return failure();
-  rewriter.replaceOp(op, tiled->replacements);
-  return tiled;
-}
-
 /// A tiled op and its loops, outermost first.
 struct Tiled {
   Operation *op;
   SmallVector<LoopLikeOpInterface> loops;
 };
+
+/// The options that tile with `sizes` (zero: untiled) into `loopType`
+/// loops, in `interchange` order if given.
+scf::SCFTilingOptions tilingOptions(MLIRContext *ctx, ArrayRef<int64_t> sizes,
+                                    scf::SCFTilingOptions::LoopType loopType,
+                                    ArrayRef<int64_t> interchange) {
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
+  options.setLoopType(loopType);
+  if (!interchange.empty())
+    options.setInterchange(interchange);
+  return options;
+}
+
+/// Tiles `op` with `sizes` (zero: untiled) and returns the tiled op and the
+/// loops.
+FailureOr<Tiled> tile(RewriterBase &rewriter, TilingInterface op,
+                      ArrayRef<int64_t> sizes,
+                      scf::SCFTilingOptions::LoopType loopType,
+                      ArrayRef<int64_t> interchange = {}) {
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, op,
+      tilingOptions(rewriter.getContext(), sizes, loopType, interchange));
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(op, tiled->replacements);
+  return Tiled{tiled->tiledOps.front(), tiled->loops};
+}
 
 /// Tiles `op` like `tile` and fuses the linalg.fill that initializes its
 /// destination into the loops, so every tile zeroes its own accumulator
@@ -115,13 +122,9 @@ FailureOr<Tiled> tileAndFuseFill(RewriterBase &rewriter, TilingInterface op,
                                  ArrayRef<int64_t> sizes,
                                  scf::SCFTilingOptions::LoopType loopType,
                                  ArrayRef<int64_t> interchange = {}) {
-  scf::SCFTilingOptions tiling;
-  tiling.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
-  tiling.setLoopType(loopType);
-  if (!interchange.empty())
-    tiling.setInterchange(interchange);
   scf::SCFTileAndFuseOptions options;
-  options.setTilingOptions(tiling);
+  options.setTilingOptions(
+      tilingOptions(rewriter.getContext(), sizes, loopType, interchange));
   options.setFusionControlFn(
       [](tensor::ExtractSliceOp, OpResult producer, bool isDestination)
           -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
@@ -297,18 +300,17 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
   if (panelLoop) {
     SmallVector<int64_t> panelSizes(numLoops, 0);
     panelSizes[loops.k] = blockK;
-    FailureOr<scf::SCFTilingResult> panels =
+    FailureOr<Tiled> panels =
         tile(rewriter, cast<TilingInterface>(current), panelSizes,
              scf::SCFTilingOptions::LoopType::ForOp);
     if (failed(panels))
       return op.emitError("cannot tile the reduction into panels");
-    current = panels->tiledOps.front();
+    current = panels->op;
   }
 
   // 3. Register tiles: n, then m (the reduction loop of step 1 comes after
-  // peeling, in vectorizeRegisterTiles). Outer n
-  // dimensions (panels) go one at a time; the others are already 1 from the
-  // row blocks.
+  // peeling, in vectorizeRegisterTiles). Outer n dimensions (panels) go one
+  // at a time; the others are already 1 from the row blocks.
   SmallVector<int64_t> registerSizes(numLoops, 0);
   for (unsigned dim : loops.dims.n)
     registerSizes[dim] = 1;
@@ -320,16 +322,10 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
       interchange.push_back(dim);
   interchange.append({loops.n, loops.m});
   // Without a panel loop, each register tile can start from zero.
-  FailureOr<Tiled> registers = panelLoop ? [&]() -> FailureOr<Tiled> {
-    FailureOr<scf::SCFTilingResult> tiled =
-        tile(rewriter, cast<TilingInterface>(current), registerSizes,
-             scf::SCFTilingOptions::LoopType::ForOp, interchange);
-    if (failed(tiled))
-      return failure();
-    return Tiled{tiled->tiledOps.front(), tiled->loops};
-  }()
-      : tileAndFuseFill(rewriter, cast<TilingInterface>(current), registerSizes,
-                        scf::SCFTilingOptions::LoopType::ForOp, interchange);
+  auto tileRegisters = panelLoop ? tile : tileAndFuseFill;
+  FailureOr<Tiled> registers =
+      tileRegisters(rewriter, cast<TilingInterface>(current), registerSizes,
+                    scf::SCFTilingOptions::LoopType::ForOp, interchange);
   if (failed(registers))
     return op.emitError("cannot tile into register tiles");
   registers->op->setAttr(kRegisterTileAttr, rewriter.getUnitAttr());
@@ -387,12 +383,12 @@ void vectorizeRegisterTiles(RewriterBase &rewriter, func::FuncOp func) {
       SmallVector<int64_t> unitSizes;
       for (int64_t range : op.getStaticLoopRanges())
         unitSizes.push_back(ShapedType::isDynamic(range) ? 1 : 0);
-      FailureOr<scf::SCFTilingResult> rows =
+      FailureOr<Tiled> rows =
           tile(rewriter, cast<TilingInterface>(op.getOperation()), unitSizes,
                scf::SCFTilingOptions::LoopType::ForOp);
       if (failed(rows))
         continue;
-      op = cast<linalg::LinalgOp>(rows->tiledOps.front());
+      op = cast<linalg::LinalgOp>(rows->op);
       if (op.hasDynamicShape())
         continue;
     }
@@ -400,12 +396,12 @@ void vectorizeRegisterTiles(RewriterBase &rewriter, func::FuncOp func) {
     for (utils::IteratorType iterator : op.getIteratorTypesArray())
       reductionSizes.push_back(iterator == utils::IteratorType::reduction ? 1
                                                                           : 0);
-    FailureOr<scf::SCFTilingResult> steps =
+    FailureOr<Tiled> steps =
         tile(rewriter, cast<TilingInterface>(op.getOperation()), reductionSizes,
              scf::SCFTilingOptions::LoopType::ForOp);
     if (failed(steps))
       continue;
-    op = cast<linalg::LinalgOp>(steps->tiledOps.front());
+    op = cast<linalg::LinalgOp>(steps->op);
     rewriter.setInsertionPoint(op);
     FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
         rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},

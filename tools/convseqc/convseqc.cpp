@@ -167,14 +167,20 @@ LogicalResult writeStage(ModuleOp module, EmitStage stage,
   }
 }
 
-LogicalResult writeHeader(ModuleOp module, StringRef modelName) {
+/// Opens `filename` for writing, or reports why it cannot and returns null.
+std::unique_ptr<llvm::ToolOutputFile> openOutput(StringRef filename) {
   std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> header =
-      openOutputFile(headerFilename, &error);
-  if (!header) {
+  std::unique_ptr<llvm::ToolOutputFile> file =
+      openOutputFile(filename, &error);
+  if (!file)
     llvm::WithColor::error(llvm::errs(), "convseqc") << error << "\n";
+  return file;
+}
+
+LogicalResult writeHeader(ModuleOp module, StringRef modelName) {
+  std::unique_ptr<llvm::ToolOutputFile> header = openOutput(headerFilename);
+  if (!header)
     return failure();
-  }
   if (failed(emitCPUHeader(module, modelName, header->os())))
     return failure();
   header->keep();
@@ -184,13 +190,9 @@ LogicalResult writeHeader(ModuleOp module, StringRef modelName) {
 /// Compiles `module` (built or parsed) to the --emit stage, with the header
 /// if asked for, and writes it.
 int compileModule(ModuleOp module, StringRef name) {
-  std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      openOutputFile(outputFilename, &error);
-  if (!output) {
-    llvm::WithColor::error(llvm::errs(), "convseqc") << error << "\n";
+  std::unique_ptr<llvm::ToolOutputFile> output = openOutput(outputFilename);
+  if (!output)
     return 1;
-  }
   if (!headerFilename.empty() && failed(writeHeader(module, name)))
     return 1;
   if (failed(runPipelines(module, emitStage)) ||
@@ -246,12 +248,9 @@ int compile() {
     return 1;
 
   if (printParams) {
-    std::unique_ptr<llvm::ToolOutputFile> output =
-        openOutputFile(outputFilename, &error);
-    if (!output) {
-      llvm::WithColor::error(llvm::errs(), "convseqc") << error << "\n";
+    std::unique_ptr<llvm::ToolOutputFile> output = openOutput(outputFilename);
+    if (!output)
       return 1;
-    }
     printParameterTable(*config, output->os());
     output->keep();
     return 0;
