@@ -67,6 +67,45 @@ def TileContractionsPass
   ];
 }
 
+def TileGenericOpsPass
+    : Pass<"convseq-tile-generic-ops", "::mlir::func::FuncOp"> {
+  let summary = "Tiles the linalg ops that are not contractions into "
+                "parallel rows and vectors";
+  let description = [{
+    Runs after `convseq-tile-contractions`, on tensors, on every linalg op
+    still at the top of the function: element-wise ops, reductions (norms,
+    softmax, the loss), the convolutions, transposes, gathers and the
+    packing copies. Each is tiled twice:
+
+    1. rows: `scf.forall` with tiles of one over every parallel dimension
+       but the last loop (an `scf.for` when the op is static and has fewer
+       than `min-parallel-work` iterations, where forking costs more than
+       the work). The `linalg.fill` of a destination and the producers
+       only this op reads through a window-free indexing map (a norm's
+       reduction) are fused into the rows;
+    2. vectors: `scf.for` loops of one over the remaining dimensions and of
+       `vector-size` over the last, with the reductions before the last
+       innermost so the vector accumulator is loop-invariant there.
+
+    The last loop is peeled when its tiles are not all full; the full tiles
+    are vectorized (`linalg::vectorize`, gathers included) and their
+    accumulators hoisted. A partial tile stays a scalar loop.
+  }];
+  let options = [
+    Option<"vectorSize", "vector-size", "int64_t", /*default=*/"16",
+           "Elements of the last dimension per vector tile">,
+    Option<"minParallelWork", "min-parallel-work", "int64_t",
+           /*default=*/"16384",
+           "Static ops with fewer iterations run without threads">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def LowerVectorsPass : Pass<"convseq-lower-vectors", "::mlir::func::FuncOp"> {
   let summary = "Lowers n-D vector ops to the 1-D ops LLVM selects well";
   let description = [{
@@ -75,10 +114,15 @@ def LowerVectorsPass : Pass<"convseq-lower-vectors", "::mlir::func::FuncOp"> {
     per register row (a broadcast of the left-hand element times a row of
     the right-hand side), multi-reductions become element-wise ops over the
     outer dimension, and masks, broadcasts, shape casts and transposes are
-    reduced to 1-D, so `convert-to-llvm` only sees 1-D vector ops.
+    reduced to 1-D, so `convert-to-llvm` only sees 1-D vector ops. Float
+    sums and products across a vector may be reassociated (a pairwise tree
+    instead of one dependent add per element), and f32 `exp`, `expm1`,
+    `log`, `log1p`, `log2`, `tanh` and `erf` become polynomial
+    approximations, vectorized, instead of a libm call per element.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::vector::VectorDialect",
   ];

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lib/CodeGen/Passes.h"
+#include "lib/CodeGen/Tiling.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -77,70 +78,6 @@ std::optional<ContractionLoops> matchContraction(linalg::LinalgOp op,
        !canPackRightHandSide(op, loops, width)))
     return std::nullopt;
   return loops;
-}
-
-/// A tiled op and its loops, outermost first.
-struct Tiled {
-  Operation *op;
-  SmallVector<LoopLikeOpInterface> loops;
-};
-
-/// The options that tile with `sizes` (zero: untiled) into `loopType`
-/// loops, in `interchange` order if given.
-scf::SCFTilingOptions tilingOptions(MLIRContext *ctx, ArrayRef<int64_t> sizes,
-                                    scf::SCFTilingOptions::LoopType loopType,
-                                    ArrayRef<int64_t> interchange) {
-  scf::SCFTilingOptions options;
-  options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
-  options.setLoopType(loopType);
-  if (!interchange.empty())
-    options.setInterchange(interchange);
-  return options;
-}
-
-/// Tiles `op` with `sizes` (zero: untiled) and returns the tiled op and the
-/// loops.
-FailureOr<Tiled> tile(RewriterBase &rewriter, TilingInterface op,
-                      ArrayRef<int64_t> sizes,
-                      scf::SCFTilingOptions::LoopType loopType,
-                      ArrayRef<int64_t> interchange = {}) {
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, op,
-      tilingOptions(rewriter.getContext(), sizes, loopType, interchange));
-  if (failed(tiled))
-    return failure();
-  rewriter.replaceOp(op, tiled->replacements);
-  return Tiled{tiled->tiledOps.front(), tiled->loops};
-}
-
-/// Tiles `op` like `tile` and fuses the linalg.fill that initializes its
-/// destination into the loops, so every tile zeroes its own accumulator
-/// (in registers, for the register tiles) instead of reading back a
-/// zeroed output from memory.
-FailureOr<Tiled> tileAndFuseFill(RewriterBase &rewriter, TilingInterface op,
-                                 ArrayRef<int64_t> sizes,
-                                 scf::SCFTilingOptions::LoopType loopType,
-                                 ArrayRef<int64_t> interchange = {}) {
-  scf::SCFTileAndFuseOptions options;
-  options.setTilingOptions(
-      tilingOptions(rewriter.getContext(), sizes, loopType, interchange));
-  options.setFusionControlFn(
-      [](tensor::ExtractSliceOp, OpResult producer, bool isDestination)
-          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        if (isDestination && isa<linalg::FillOp>(producer.getOwner()))
-          return scf::SCFTileAndFuseOptions::ControlFnResult{};
-        return std::nullopt;
-      });
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTileAndFuseResult> tiled =
-      scf::tileConsumerAndFuseProducersUsingSCF(rewriter, op, options);
-  if (failed(tiled))
-    return failure();
-  for (OpResult result : op->getResults())
-    rewriter.replaceAllUsesWith(result, tiled->replacements.lookup(result));
-  rewriter.eraseOp(op);
-  return Tiled{tiled->tiledAndFusedOps.front(), tiled->loops};
 }
 
 /// Whether `op` reads a 2-D right-hand side B[k, n] or B[n, k] whose `n`
@@ -288,8 +225,8 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
     blockSizes[dim] = 1;
   blockSizes[loops.m] = blockM;
   FailureOr<Tiled> blocks =
-      tileAndFuseFill(rewriter, cast<TilingInterface>(op.getOperation()),
-                      blockSizes, scf::SCFTilingOptions::LoopType::ForallOp);
+      tileAndFuse(rewriter, cast<TilingInterface>(op.getOperation()),
+                  blockSizes, scf::SCFTilingOptions::LoopType::ForallOp);
   if (failed(blocks))
     return op.emitError("cannot tile into parallel row blocks");
   Operation *current = blocks->op;
@@ -322,10 +259,12 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
       interchange.push_back(dim);
   interchange.append({loops.n, loops.m});
   // Without a panel loop, each register tile can start from zero.
-  auto tileRegisters = panelLoop ? tile : tileAndFuseFill;
+  auto registerTiling = scf::SCFTilingOptions::LoopType::ForOp;
   FailureOr<Tiled> registers =
-      tileRegisters(rewriter, cast<TilingInterface>(current), registerSizes,
-                    scf::SCFTilingOptions::LoopType::ForOp, interchange);
+      panelLoop ? tile(rewriter, cast<TilingInterface>(current), registerSizes,
+                       registerTiling, interchange)
+                : tileAndFuse(rewriter, cast<TilingInterface>(current),
+                              registerSizes, registerTiling, interchange);
   if (failed(registers))
     return op.emitError("cannot tile into register tiles");
   registers->op->setAttr(kRegisterTileAttr, rewriter.getUnitAttr());
@@ -338,22 +277,6 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
     });
   }
   return success();
-}
-
-/// Splits every marked loop into full iterations and one partial iteration,
-/// outermost first, so the full register tiles get static shapes.
-void peelRegisterLoops(RewriterBase &rewriter, func::FuncOp func) {
-  SmallVector<scf::ForOp> marked;
-  func.walk<WalkOrder::PreOrder>([&](scf::ForOp loop) {
-    if (loop->hasAttr(kPeelAttr))
-      marked.push_back(loop);
-  });
-  for (scf::ForOp loop : marked) {
-    scf::ForOp partial;
-    (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
-  }
-  // The partial iterations are clones of marked loops.
-  func.walk([](scf::ForOp loop) { loop->removeAttr(kPeelAttr); });
 }
 
 /// Vectorizes every marked register tile to a vector.contract inside a
@@ -446,7 +369,7 @@ void TileContractionsPass::runOnOperation() {
       return signalPassFailure();
   }
 
-  peelRegisterLoops(rewriter, func);
+  peelMarkedLoops(rewriter, func, kPeelAttr);
   // Fold the peeled bounds into static slice shapes.
   {
     RewritePatternSet patterns(ctx);
@@ -459,20 +382,8 @@ void TileContractionsPass::runOnOperation() {
 
   // Drop the unit batch dimensions of the vector ops, then keep the
   // accumulators in registers for the whole reduction loop.
-  {
-    RewritePatternSet patterns(ctx);
-    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
-    vector::populateVectorTransferDropUnitDimsPatterns(patterns);
-    vector::populateDropUnitDimWithShapeCastPatterns(patterns);
-    linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
-    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
-    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
-    if (failed(applyPatternsGreedily(func, std::move(patterns))))
-      return signalPassFailure();
-  }
-  func.walk([&](scf::ForOp loop) {
-    (void)hoistLoopInvariantSubsets(rewriter, loop);
-  });
+  if (failed(cleanUpVectorTiles(rewriter, func)))
+    return signalPassFailure();
 }
 
 } // namespace

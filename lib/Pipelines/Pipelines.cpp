@@ -54,6 +54,11 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+  if (options.tileGenericOps) {
+    pm.addNestedPass<func::FuncOp>(createTileGenericOpsPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -70,6 +75,10 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
   outParams.hoistDynamicAllocs = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   bufferization::buildBufferDeallocationPipeline(pm);
+  // Tiles write back through a fresh subview of the buffer they were read
+  // from: CSE makes the two subviews one, and the canonicalizer then drops
+  // the copy between them.
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
 
   // C interfaces for our entry points only: before libm declarations exist.
@@ -97,6 +106,12 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
+  // Math with an LLVM intrinsic (floor, sqrt, fma, ...) stays vector code;
+  // math-to-libm would unroll a vector floor into a floorf call per lane.
+  // Only what has no intrinsic (erf, tanh on f64, ...) becomes a libm call.
+  ConvertMathToLLVMPassOptions mathToLLVM;
+  mathToLLVM.approximateLog1p = false;
+  pm.addPass(createConvertMathToLLVMPass(mathToLLVM));
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

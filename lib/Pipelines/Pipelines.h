@@ -41,6 +41,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "(convseq-tile-contractions); off, they lower to "
                      "scalar loops"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> tileGenericOps{
+      *this, "tile-generic-ops",
+      llvm::cl::desc("Tile the other linalg ops into parallel rows and "
+                     "vectors (convseq-tile-generic-ops); off, they lower "
+                     "to scalar loops"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Run the parallel loops of tiled ops on all cores "

@@ -1,20 +1,49 @@
 // RUN: convseq-opt %s -split-input-file --convseq-to-llvm-cpu | FileCheck %s
+// RUN: convseq-opt %s -split-input-file --convseq-to-llvm-cpu | FileCheck %s --check-prefix=NOLIBM
 // RUN: convseq-opt %s -split-input-file --convseq-to-llvm-cpu='parallel=false' | FileCheck %s --check-prefix=SERIAL
+// RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(convseq-to-linalg,func.func(convseq-tile-contractions),canonicalize,cse,func.func(convseq-tile-generic-ops),canonicalize,cse)' | FileCheck %s --check-prefix=TILED
+// RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(convseq-to-linalg,func.func(convseq-tile-contractions),canonicalize,cse,func.func(convseq-tile-generic-ops),canonicalize,cse)' | FileCheck %s --check-prefix=TOP --strict-whitespace
 
-// A lightweight conv block through the whole CPU pipeline: its three
-// projections (inputs, gate, output) are OpenMP worksharing loops over row
-// blocks whose register tiles are 16-wide FMAs.
+// After the two tiling passes no linalg op is left at the top of a
+// function: every one is a parallel loop nest or a small serial one.
+// TOP-NOT: {{^    }}%{{[^ ]+}} = linalg.
+// The vector code calls no libm function per lane.
+// NOLIBM-NOT: llvm.call @floorf
+// NOLIBM-NOT: llvm.call @expf
+
+// A lightweight conv block through the whole CPU pipeline. Its three
+// projections are OpenMP worksharing loops over row blocks whose register
+// tiles are 16-wide FMAs; the GLU and the convolution are worksharing loops
+// over positions.
 // CHECK-LABEL: llvm.func @lightweight(
 //       CHECK:   omp.parallel
 //       CHECK:     omp.wsloop
 //       CHECK:       llvm.intr.fmuladd({{.+}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
-//       CHECK:   omp.parallel
-//       CHECK:   omp.parallel
+// CHECK-COUNT-4:   omp.parallel
 //   CHECK-NOT:   omp.parallel
 //       CHECK:   llvm.return
 // SERIAL-LABEL: llvm.func @lightweight(
 //   SERIAL-NOT:   omp.
 //       SERIAL:   llvm.intr.fmuladd({{.+}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
+//   SERIAL-NOT:   omp.
+//       SERIAL:   llvm.return
+// Before bufferization: the projections are row blocks of 96 over packed
+// weights; the GLU (its gate's exp included) runs one position per
+// parallel iteration, 16 lanes at a time; the convolution reads each
+// position's window of the padded input and carries its 16-lane
+// accumulator in a register across the taps.
+// TILED-LABEL: func.func @lightweight(
+//       TILED:   scf.forall {{.+}} step (1, 96)
+//       TILED:     vector.contract
+//       TILED:   scf.forall {{.+}} step (1, 96)
+//       TILED:   scf.forall (%{{.+}}, %{{.+}}) in (%{{.+}}, %{{.+}})
+//       TILED:     math.exp {{.+}} : vector<16xf32>
+//       TILED:   tensor.pad
+//       TILED:   scf.forall (%{{.+}}, %{{.+}}) in (%{{.+}}, %{{.+}})
+//       TILED:     tensor<1x7x64xf32>
+//       TILED:     scf.for {{.+}} -> (vector<16xf32>)
+//       TILED:   scf.forall {{.+}} step (1, 96)
+//       TILED:   return
 func.func @lightweight(%x: tensor<?x?x64xf32>, %wi: tensor<64x64xf32>, %wg: tensor<64x64xf32>,
                        %wc: tensor<4x7xf32>, %wo: tensor<64x64xf32>) -> tensor<?x?x64xf32> {
   %y = convseq.conv_block lightweight %x, %wi, %wg, %wc, %wo {heads = 4 : i64, kernel_size = 7 : i64}
@@ -24,13 +53,24 @@ func.func @lightweight(%x: tensor<?x?x64xf32>, %wi: tensor<64x64xf32>, %wg: tens
 
 // -----
 
-// Cross-attention: the four projections are parallel and vectorized. (The
-// scores and the weighted sum of values are not yet tiled; see
-// docs/pipelines.md.)
+// Cross-attention: the projections and the per-head transposes, the
+// scores, the softmax and the weighted values are all parallel loops.
 // CHECK-LABEL: llvm.func @cross_attention(
-// CHECK-COUNT-4: omp.wsloop
+// CHECK-COUNT-12: omp.wsloop
 //   CHECK-NOT:   omp.wsloop
 //       CHECK:   llvm.return
+// Before bufferization: each score is a 16-lane dot product over a head's
+// channels, one (batch, head, query, key) per parallel iteration; the
+// softmax's exp is vector code. (The [T, S] scores of a head are still
+// materialized; see docs/pipelines.md.)
+// TILED-LABEL: func.func @cross_attention(
+// TILED-COUNT-3: scf.forall {{.+}} step (1, 96)
+//       TILED:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}}, 4, %{{.+}}, %{{.+}})
+//       TILED:     vector.multi_reduction <add>, {{.+}} : vector<16xf32> to f32
+//       TILED:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}}, 4, %{{.+}})
+//       TILED:     math.exp {{.+}} : vector<16xf32>
+//       TILED:   scf.forall {{.+}} step (1, 96)
+//       TILED:   return
 func.func @cross_attention(%q: tensor<?x?x64xf32>, %enc: tensor<?x?x64xf32>, %wq: tensor<64x64xf32>,
                            %wk: tensor<64x64xf32>, %wv: tensor<64x64xf32>, %wo: tensor<64x64xf32>)
     -> tensor<?x?x64xf32> {

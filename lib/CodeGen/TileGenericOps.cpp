@@ -1,0 +1,381 @@
+//===- TileGenericOps.cpp - Parallel, vectorized element-wise ops ---------===//
+//
+// The CPU strategy for every linalg op that is not a contraction: element-
+// wise ops, reductions (norms, softmax, the loss), the convolutions, copies
+// and gathers. See the pass description in Passes.td and docs/pipelines.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/CodeGen/Passes.h"
+#include "lib/CodeGen/Tiling.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::convseq {
+#define GEN_PASS_DEF_TILEGENERICOPSPASS
+#include "lib/CodeGen/Passes.h.inc"
+} // namespace mlir::convseq
+
+using namespace mlir;
+using namespace mlir::convseq;
+
+namespace {
+
+/// Marks the vector tiles to vectorize once peeling made them static.
+constexpr llvm::StringLiteral kVectorTileAttr = "convseq.vector_tile";
+/// Marks the vector loops to peel.
+constexpr llvm::StringLiteral kPeelAttr = "convseq.peel";
+
+using LoopType = scf::SCFTilingOptions::LoopType;
+
+/// The number of iterations of `op` if every loop is static.
+std::optional<int64_t> staticTripCount(linalg::LinalgOp op) {
+  int64_t count = 1;
+  for (int64_t range : op.getStaticLoopRanges()) {
+    if (ShapedType::isDynamic(range))
+      return std::nullopt;
+    count *= range;
+  }
+  return count;
+}
+
+/// The producers of `op`'s inputs worth computing inside `op`'s row tiles
+/// (one per point of the `rowDims`): linalg ops that only `op` reads,
+/// through an indexing map without windows (a projected permutation) that
+/// uses every row dimension, so each row needs its own tile of the producer
+/// and nothing is computed twice. The typical one is a norm's reduction,
+/// fused into the op that scales by it. A transposed attention input, read
+/// by every query row, is not one.
+llvm::SmallPtrSet<Operation *, 4>
+rowFusableProducers(linalg::LinalgOp op, ArrayRef<unsigned> rowDims) {
+  llvm::SmallPtrSet<Operation *, 4> producers;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    auto producer = input->get().getDefiningOp<linalg::LinalgOp>();
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (!producer || !producer.hasPureTensorSemantics() ||
+        !input->get().hasOneUse() || !map.isProjectedPermutation() ||
+        linalg::isaContractionOpInterface(producer) ||
+        !llvm::all_of(rowDims, [&](unsigned dim) {
+          return map.isFunctionOfDim(dim);
+        }))
+      continue;
+    producers.insert(producer);
+  }
+  return producers;
+}
+
+/// The element of a single-element tensor that a vector write produced,
+/// looking through slices, or null.
+Value writtenSingleElement(PatternRewriter &rewriter, Location loc,
+                           Value tensor) {
+  while (auto slice = tensor.getDefiningOp<tensor::ExtractSliceOp>())
+    tensor = slice.getSource();
+  auto type = dyn_cast<RankedTensorType>(tensor.getType());
+  auto write = tensor.getDefiningOp<vector::TransferWriteOp>();
+  if (!type || !type.hasStaticShape() || type.getNumElements() != 1 ||
+      !write || write.getMask() ||
+      write.getVectorType().getNumElements() != 1 ||
+      !llvm::all_of(write.getIndices(),
+                    [](Value index) { return isZeroInteger(index); }))
+    return nullptr;
+  SmallVector<int64_t> position(write.getVectorType().getRank(), 0);
+  return vector::ExtractOp::create(rewriter, loc, write.getVector(), position);
+}
+
+/// Reads a single-element tensor that a vector write produced from the
+/// vector instead: a fused reduction's initial value and result (a norm's
+/// sum of squares) then stay in registers, and the one-element tensor,
+/// which would be a heap buffer per row, disappears.
+struct ForwardSingleElementExtract : OpRewritePattern<tensor::ExtractOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::ExtractOp extract,
+                                PatternRewriter &rewriter) const override {
+    if (extract.getTensor().getType().getNumElements() != 1)
+      return failure();
+    Value element =
+        writtenSingleElement(rewriter, extract.getLoc(), extract.getTensor());
+    if (!element)
+      return failure();
+    rewriter.replaceOp(extract, element);
+    return success();
+  }
+};
+
+struct ForwardSingleElementRead : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::TransferReadOp read,
+                                PatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(read.getBase().getType());
+    if (!type || !type.hasStaticShape() || type.getNumElements() != 1 ||
+        read.getMask() || read.getVectorType().getNumElements() != 1)
+      return failure();
+    Value element =
+        writtenSingleElement(rewriter, read.getLoc(), read.getBase());
+    if (!element)
+      return failure();
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(
+        read, read.getVectorType(), element);
+    return success();
+  }
+};
+
+struct TileGenericOpsPass
+    : mlir::convseq::impl::TileGenericOpsPassBase<TileGenericOpsPass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  LogicalResult tileRows(RewriterBase &rewriter, linalg::LinalgOp op);
+  LogicalResult tileVectors(RewriterBase &rewriter, linalg::LinalgOp op);
+};
+
+/// Level 1: one tile per row, i.e. per point of the parallel dimensions
+/// other than the last loop, in an scf.forall (an scf.for for small static
+/// ops, where a fork would cost more than the work). The fills of the
+/// destinations and the row-fusable producers are fused into the rows;
+/// every op in a row is then tiled for vectors.
+LogicalResult TileGenericOpsPass::tileRows(RewriterBase &rewriter,
+                                           linalg::LinalgOp op) {
+  unsigned numLoops = op.getNumLoops();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<int64_t> rowSizes(numLoops, 0);
+  SmallVector<unsigned> rowDims;
+  for (unsigned dim = 0; dim + 1 < numLoops; ++dim) {
+    if (iterators[dim] == utils::IteratorType::parallel && ranges[dim] != 1) {
+      rowSizes[dim] = 1;
+      rowDims.push_back(dim);
+    }
+  }
+  if (rowDims.empty())
+    return tileVectors(rewriter, op);
+
+  std::optional<int64_t> tripCount = staticTripCount(op);
+  LoopType loopType = tripCount && *tripCount < minParallelWork
+                          ? LoopType::ForOp
+                          : LoopType::ForallOp;
+  llvm::SmallPtrSet<Operation *, 4> producers = rowFusableProducers(op, rowDims);
+  SmallVector<Operation *> fused;
+  FailureOr<Tiled> rows = tileAndFuse(
+      rewriter, cast<TilingInterface>(op.getOperation()), rowSizes, loopType,
+      /*interchange=*/{},
+      [&](OpResult producer, bool isDestination) {
+        // Fills are fused wherever they are read, also as the init of a
+        // fused producer: a shared zero tensor would otherwise be copied
+        // for every tile that writes into it.
+        return isa<linalg::FillOp>(producer.getOwner()) ||
+               (!isDestination && producers.contains(producer.getOwner()));
+      },
+      &fused);
+  if (failed(rows))
+    return op.emitError("cannot tile into parallel rows");
+  if (failed(tileVectors(rewriter, cast<linalg::LinalgOp>(rows->op))))
+    return failure();
+  for (Operation *producer : fused)
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(producer))
+      if (failed(tileVectors(rewriter, linalgOp)))
+        return failure();
+  return success();
+}
+
+/// Level 2: loops of one over every other dimension and of `vector-size`
+/// over the last one, which becomes the vector. The reduction dimensions
+/// before the last are innermost, so a vector accumulator is loop-invariant
+/// there and stays in a register.
+LogicalResult TileGenericOpsPass::tileVectors(RewriterBase &rewriter,
+                                              linalg::LinalgOp op) {
+  unsigned numLoops = op.getNumLoops();
+  if (numLoops == 0)
+    return success();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  unsigned last = numLoops - 1;
+  SmallVector<int64_t> sizes(numLoops, 0);
+  for (unsigned dim = 0; dim < last; ++dim)
+    if (ranges[dim] != 1)
+      sizes[dim] = 1;
+  // A static reduction up to four vectors wide is vectorized whole: one
+  // horizontal sum per output instead of one per vector.
+  bool lastIsParallel = iterators[last] == utils::IteratorType::parallel;
+  int64_t maxWidth = lastIsParallel ? vectorSize : 4 * vectorSize;
+  bool tileLast =
+      ShapedType::isDynamic(ranges[last]) || ranges[last] > maxWidth;
+  if (tileLast)
+    sizes[last] = vectorSize;
+
+  SmallVector<int64_t> interchange;
+  for (unsigned dim = 0; dim < last; ++dim)
+    if (iterators[dim] == utils::IteratorType::parallel)
+      interchange.push_back(dim);
+  if (lastIsParallel)
+    interchange.push_back(last);
+  for (unsigned dim = 0; dim < last; ++dim)
+    if (iterators[dim] == utils::IteratorType::reduction)
+      interchange.push_back(dim);
+  if (!lastIsParallel)
+    interchange.push_back(last);
+
+  Operation *vectorTile = op;
+  if (llvm::any_of(sizes, [](int64_t size) { return size != 0; })) {
+    FailureOr<Tiled> tiled =
+        tile(rewriter, cast<TilingInterface>(op.getOperation()), sizes,
+             LoopType::ForOp, interchange);
+    if (failed(tiled))
+      return op.emitError("cannot tile into vectors");
+    vectorTile = tiled->op;
+    // The loop over the last dimension is peeled unless its tiles are all
+    // full. Loops come in interchange order, one per tiled dimension.
+    if (tileLast && (ShapedType::isDynamic(ranges[last]) ||
+                     ranges[last] % vectorSize != 0)) {
+      unsigned position = 0;
+      for (int64_t dim : interchange) {
+        if (dim == last)
+          break;
+        if (sizes[dim] != 0)
+          ++position;
+      }
+      tiled->loops[position]->setAttr(kPeelAttr, rewriter.getUnitAttr());
+    }
+  }
+  vectorTile->setAttr(kVectorTileAttr, rewriter.getUnitAttr());
+  return success();
+}
+
+/// Reads every input of `op` that holds a single element (a tile of a
+/// per-head or per-row value) as a scalar before the op, so the body uses
+/// it directly. Its indexing map (`c floordiv 64` for the head of channel
+/// `c`) then no longer keeps the op from being vectorized.
+void scalarizeSingleElementInputs(RewriterBase &rewriter,
+                                  linalg::GenericOp op) {
+  Block *body = op.getBody();
+  for (int64_t i = op.getNumDpsInputs() - 1; i >= 0; --i) {
+    OpOperand *input = op.getDpsInputOperand(i);
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    if (!type || !type.hasStaticShape() || type.getNumElements() != 1)
+      continue;
+    // The remaining maps must still determine the loop ranges.
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    maps.erase(maps.begin() + i);
+    if (!inversePermutation(concatAffineMaps(maps, op.getContext())))
+      continue;
+    rewriter.setInsertionPoint(op);
+    Value zero = arith::ConstantIndexOp::create(rewriter, op.getLoc(), 0);
+    SmallVector<Value> indices(type.getRank(), zero);
+    Value element = tensor::ExtractOp::create(rewriter, op.getLoc(),
+                                              input->get(), indices);
+    rewriter.modifyOpInPlace(op, [&] {
+      BlockArgument argument = body->getArgument(i);
+      argument.replaceAllUsesWith(element);
+      op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+      op.getInputsMutable().erase(i);
+      body->eraseArgument(i);
+    });
+  }
+}
+
+/// Whether `op` reads or writes booleans. LLVM packs a vector of i1 into
+/// bits while a memref of i1 holds one byte per element, so such tiles stay
+/// scalar.
+bool hasBooleanOperand(linalg::LinalgOp op) {
+  return llvm::any_of(op->getOperandTypes(), [](Type type) {
+    return getElementTypeOrSelf(type).isInteger(1);
+  });
+}
+
+/// Vectorizes every marked tile that peeling made static. Partial tiles
+/// keep their dynamic shape and become scalar loops.
+void vectorizeTiles(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<linalg::LinalgOp> tiles;
+  func.walk([&](linalg::LinalgOp op) {
+    if (op->hasAttr(kVectorTileAttr))
+      tiles.push_back(op);
+  });
+  for (linalg::LinalgOp op : tiles) {
+    op->removeAttr(kVectorTileAttr);
+    if (op.hasDynamicShape() || hasBooleanOperand(op))
+      continue;
+    // The tiles' unit loops go first: a window read `x[t + k]` with unit
+    // `t` and `k` is then a plain read the vectorizer accepts.
+    if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation())) {
+      linalg::ControlDropUnitDims control;
+      control.rankReductionStrategy = linalg::ControlDropUnitDims::
+          RankReductionStrategy::ExtractInsertSlice;
+      rewriter.setInsertionPoint(generic);
+      FailureOr<linalg::DropUnitDimsResult> dropped =
+          linalg::dropUnitDims(rewriter, generic, control);
+      if (succeeded(dropped)) {
+        rewriter.replaceOp(generic, dropped->replacements);
+        generic = cast<linalg::GenericOp>(dropped->resultOp.getOperation());
+        op = generic;
+      }
+      scalarizeSingleElementInputs(rewriter, generic);
+    }
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
+        rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+        /*vectorizeNDExtract=*/true);
+    if (succeeded(result))
+      rewriter.replaceOp(op, result->replacements);
+  }
+}
+
+void TileGenericOpsPass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  MLIRContext *ctx = &getContext();
+  if (vectorSize <= 0 || minParallelWork < 0) {
+    func.emitError() << "convseq-tile-generic-ops: vector-size must be "
+                        "positive and min-parallel-work not negative";
+    return signalPassFailure();
+  }
+
+  // The ops still at the top of the function: contractions were already
+  // tiled into loops by convseq-tile-contractions. Consumers go first, so
+  // their producers can be fused into them.
+  SmallVector<linalg::LinalgOp> ops;
+  for (Block &block : func.getBody())
+    for (auto op : block.getOps<linalg::LinalgOp>())
+      if (op.hasPureTensorSemantics())
+        ops.push_back(op);
+  IRRewriter rewriter(ctx);
+  for (linalg::LinalgOp op : llvm::reverse(ops)) {
+    if (op->use_empty()) {
+      // Fused into all its consumers.
+      rewriter.eraseOp(op);
+      continue;
+    }
+    if (failed(tileRows(rewriter, op)))
+      return signalPassFailure();
+  }
+
+  peelMarkedLoops(rewriter, func, kPeelAttr);
+  // Fold the peeled bounds into static slice shapes.
+  {
+    RewritePatternSet patterns(ctx);
+    linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
+    tensor::populateFoldTensorEmptyPatterns(patterns);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+  vectorizeTiles(rewriter, func);
+  if (failed(cleanUpVectorTiles(rewriter, func)))
+    return signalPassFailure();
+  {
+    RewritePatternSet patterns(ctx);
+    patterns.add<ForwardSingleElementExtract, ForwardSingleElementRead>(ctx);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+}
+
+} // namespace

@@ -1,0 +1,110 @@
+//===- Tiling.cpp - Tiling helpers shared by the CPU strategies -----------===//
+
+#include "lib/CodeGen/Tiling.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+using namespace mlir;
+using namespace mlir::convseq;
+
+scf::SCFTilingOptions
+mlir::convseq::tilingOptions(MLIRContext *ctx, ArrayRef<int64_t> sizes,
+                             scf::SCFTilingOptions::LoopType loopType,
+                             ArrayRef<int64_t> interchange) {
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
+  options.setLoopType(loopType);
+  if (!interchange.empty())
+    options.setInterchange(interchange);
+  return options;
+}
+
+FailureOr<Tiled> mlir::convseq::tile(RewriterBase &rewriter, TilingInterface op,
+                                     ArrayRef<int64_t> sizes,
+                                     scf::SCFTilingOptions::LoopType loopType,
+                                     ArrayRef<int64_t> interchange) {
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, op,
+      tilingOptions(rewriter.getContext(), sizes, loopType, interchange));
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(op, tiled->replacements);
+  return Tiled{tiled->tiledOps.front(), tiled->loops};
+}
+
+bool mlir::convseq::fuseDestinationFills(OpResult producer,
+                                         bool isDestination) {
+  return isDestination && isa<linalg::FillOp>(producer.getOwner());
+}
+
+FailureOr<Tiled> mlir::convseq::tileAndFuse(
+    RewriterBase &rewriter, TilingInterface op, ArrayRef<int64_t> sizes,
+    scf::SCFTilingOptions::LoopType loopType, ArrayRef<int64_t> interchange,
+    FuseProducerFn shouldFuse, SmallVectorImpl<Operation *> *fused) {
+  scf::SCFTileAndFuseOptions options;
+  options.setTilingOptions(
+      tilingOptions(rewriter.getContext(), sizes, loopType, interchange));
+  options.setFusionControlFn(
+      [&](tensor::ExtractSliceOp, OpResult producer, bool isDestination)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (shouldFuse(producer, isDestination))
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        return std::nullopt;
+      });
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTileAndFuseResult> tiled =
+      scf::tileConsumerAndFuseProducersUsingSCF(rewriter, op, options);
+  if (failed(tiled))
+    return failure();
+  for (OpResult result : op->getResults())
+    rewriter.replaceAllUsesWith(result, tiled->replacements.lookup(result));
+  rewriter.eraseOp(op);
+  // The tiled consumer comes first, the fused producers after it.
+  Operation *tiledConsumer = tiled->tiledAndFusedOps.front();
+  if (fused)
+    for (Operation *tiledOp : llvm::drop_begin(tiled->tiledAndFusedOps))
+      fused->push_back(tiledOp);
+  return Tiled{tiledConsumer, tiled->loops};
+}
+
+void mlir::convseq::peelMarkedLoops(RewriterBase &rewriter, func::FuncOp func,
+                                    StringRef marker) {
+  SmallVector<scf::ForOp> marked;
+  func.walk<WalkOrder::PreOrder>([&](scf::ForOp loop) {
+    if (loop->hasAttr(marker))
+      marked.push_back(loop);
+  });
+  for (scf::ForOp loop : marked) {
+    scf::ForOp partial;
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
+  }
+  // The partial iterations are clones of marked loops.
+  func.walk([&](scf::ForOp loop) { loop->removeAttr(marker); });
+}
+
+LogicalResult mlir::convseq::cleanUpVectorTiles(RewriterBase &rewriter,
+                                                func::FuncOp func) {
+  MLIRContext *ctx = func.getContext();
+  RewritePatternSet patterns(ctx);
+  vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+  vector::populateVectorTransferDropUnitDimsPatterns(patterns);
+  vector::populateDropUnitDimWithShapeCastPatterns(patterns);
+  linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
+  vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+  vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+  if (failed(applyPatternsGreedily(func, std::move(patterns))))
+    return failure();
+  func.walk([&](scf::ForOp loop) {
+    (void)hoistLoopInvariantSubsets(rewriter, loop);
+  });
+  return success();
+}
