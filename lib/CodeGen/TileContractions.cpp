@@ -55,6 +55,8 @@ bool isInnermost(AffineMap map, unsigned dim) {
 
 bool canPackRightHandSide(linalg::LinalgOp op, const ContractionLoops &loops,
                           int64_t width);
+bool canTransposeRightHandSide(linalg::LinalgOp op,
+                               const ContractionLoops &loops);
 
 /// The contractions this strategy handles: float, one reduction dimension,
 /// the innermost `n` dimension contiguous in the output and either in the
@@ -75,9 +77,56 @@ std::optional<ContractionLoops> matchContraction(linalg::LinalgOp op,
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   if (!isInnermost(maps[2], loops.n) ||
       (!isInnermost(maps[1], loops.n) &&
-       !canPackRightHandSide(op, loops, width)))
+       !canPackRightHandSide(op, loops, width) &&
+       !canTransposeRightHandSide(op, loops)))
     return std::nullopt;
   return loops;
+}
+
+/// Whether `op` reads a right-hand side that is contiguous along the
+/// reduction instead of `n` (attention's keys K[b, h, s, d] in the scores
+/// Q K^T), which transposeRightHandSide can make contiguous in `n`.
+bool canTransposeRightHandSide(linalg::LinalgOp op,
+                               const ContractionLoops &loops) {
+  AffineMap map = op.getIndexingMapsArray()[1];
+  return map.isProjectedPermutation() && isInnermost(map, loops.k) &&
+         map.getResultPosition(getAffineDimExpr(loops.n, op.getContext()));
+}
+
+/// Rewrites the contraction `op` to read its right-hand side through a
+/// linalg.transpose that swaps the `n` and reduction dimensions, so a
+/// register row of B is one vector load. The copy is O(k n) against the
+/// contraction's O(m k n). Returns the new contraction.
+linalg::LinalgOp transposeRightHandSide(RewriterBase &rewriter,
+                                        linalg::LinalgOp op,
+                                        const ContractionLoops &loops) {
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value rhs = op.getDpsInputs()[1];
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  int64_t rank = rhsType.getRank();
+  unsigned nPos = *maps[1].getResultPosition(
+      getAffineDimExpr(loops.n, op.getContext()));
+  SmallVector<int64_t> permutation = llvm::to_vector(llvm::seq<int64_t>(rank));
+  std::swap(permutation[nPos], permutation[rank - 1]);
+
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, rhs);
+  applyPermutationToVector(sizes, permutation);
+  Value init = tensor::EmptyOp::create(rewriter, loc, sizes,
+                                       rhsType.getElementType());
+  auto transposed =
+      linalg::TransposeOp::create(rewriter, loc, rhs, init, permutation);
+  SmallVector<AffineExpr> rhsResults(maps[1].getResults());
+  applyPermutationToVector(rhsResults, permutation);
+  maps[1] = AffineMap::get(maps[1].getNumDims(), 0, rhsResults,
+                           op.getContext());
+  auto contract = linalg::ContractOp::create(
+      rewriter, loc, op->getResultTypes(),
+      ValueRange{op.getDpsInputs()[0], transposed->getResult(0)},
+      op.getDpsInits(), rewriter.getAffineMapArrayAttr(maps));
+  rewriter.replaceOp(op, contract->getResults());
+  return contract;
 }
 
 /// Whether `op` reads a 2-D right-hand side B[k, n] or B[n, k] whose `n`
@@ -364,6 +413,19 @@ void TileContractionsPass::runOnOperation() {
         return signalPassFailure();
       }
       loops = *packedLoops;
+    } else if (!isInnermost(op.getIndexingMapsArray()[1], loops.n)) {
+      current = transposeRightHandSide(rewriter, op, loops);
+      std::optional<ContractionLoops> transposedLoops =
+          matchContraction(current, registerN);
+      if (!transposedLoops ||
+          !isInnermost(current.getIndexingMapsArray()[1],
+                       transposedLoops->n)) {
+        current.emitError("internal error: the contraction with a "
+                          "transposed right-hand side is not one the "
+                          "strategy tiles");
+        return signalPassFailure();
+      }
+      loops = *transposedLoops;
     }
     if (failed(tileContraction(rewriter, current, loops)))
       return signalPassFailure();

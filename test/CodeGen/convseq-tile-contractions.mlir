@@ -81,3 +81,26 @@ func.func @untouched(%a: tensor<?x8xi32>, %b: tensor<8x16xi32>, %c: tensor<?x16x
   %y = linalg.matmul ins(%a, %b : tensor<?x8xi32>, tensor<8x16xi32>) outs(%c : tensor<?x16xi32>) -> tensor<?x16xi32>
   return %y : tensor<?x16xi32>
 }
+
+// -----
+
+// Attention scores Q K^T: the keys are contiguous along the reduction, not
+// along the key position `s`, so they are transposed once into
+// [b, d, s] and the product is register-tiled like any other.
+// CHECK-LABEL: func.func @scores
+//  CHECK-SAME:   %[[Q:[^:]+]]: tensor<?x?x64xf32>, %[[K:[^:]+]]: tensor<?x?x64xf32>
+//       CHECK:   %[[KT:.+]] = linalg.transpose ins(%[[K]] : tensor<?x?x64xf32>) outs(%{{.+}} : tensor<?x64x?xf32>) permutation = [0, 2, 1]
+//       CHECK:   scf.forall (%[[B:.+]], %{{.+}}) = (0, 0) to (%{{.+}}, %{{.+}}) step (1, 96)
+//       CHECK:     tensor.extract_slice %[[KT]][%[[B]], 0, 0] [1, 64, %{{.+}}]
+//       CHECK:           vector.contract {{.+}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
+//   CHECK-NOT:   linalg.generic
+func.func @scores(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %init: tensor<?x?x?xf32>) -> tensor<?x?x?xf32> {
+  %s = linalg.generic {indexing_maps = [affine_map<(b, t, s, d) -> (b, t, d)>, affine_map<(b, t, s, d) -> (b, s, d)>, affine_map<(b, t, s, d) -> (b, t, s)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : tensor<?x?x64xf32>, tensor<?x?x64xf32>) outs(%init : tensor<?x?x?xf32>) {
+  ^bb0(%a: f32, %bb: f32, %acc: f32):
+    %p = arith.mulf %a, %bb : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<?x?x?xf32>
+  return %s : tensor<?x?x?xf32>
+}

@@ -59,14 +59,18 @@ func.func @lightweight(%x: tensor<?x?x64xf32>, %wi: tensor<64x64xf32>, %wg: tens
 // CHECK-COUNT-12: omp.wsloop
 //   CHECK-NOT:   omp.wsloop
 //       CHECK:   llvm.return
-// Before bufferization: each score is a 16-lane dot product over a head's
-// channels, one (batch, head, query, key) per parallel iteration; the
-// softmax's exp is vector code. (The [T, S] scores of a head are still
-// materialized; see docs/pipelines.md.)
+// Before bufferization: the keys are transposed once per call (a parallel
+// copy over batch, head and channel), so the scores Q K^T are a
+// register-tiled contraction like the projections, in row blocks of 96
+// queries per batch and head; the softmax's exp is vector code. (The
+// [T, S] scores of a head are still materialized; see docs/pipelines.md.)
 // TILED-LABEL: func.func @cross_attention(
-// TILED-COUNT-3: scf.forall {{.+}} step (1, 96)
-//       TILED:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}}, 4, %{{.+}}, %{{.+}})
-//       TILED:     vector.multi_reduction <add>, {{.+}} : vector<16xf32> to f32
+//       TILED:   scf.forall {{.+}} step (1, 96)
+//       TILED:   scf.forall {{.+}} step (1, 96)
+//       TILED:   scf.forall {{.+}} step (1, 96)
+//       TILED:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}}, 4, 16)
+//       TILED:   scf.forall {{.+}} step (1, 1, 96)
+//       TILED:     vector.contract {{.+}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
 //       TILED:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}}, 4, %{{.+}})
 //       TILED:     math.exp {{.+}} : vector<16xf32>
 //       TILED:   scf.forall {{.+}} step (1, 96)
