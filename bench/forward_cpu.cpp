@@ -1,13 +1,13 @@
 //===- forward_cpu.cpp - Time the generated forward pass ------------------===//
 //
 // Built once per model (CONVSEQ_MODEL_HEADER / CONVSEQ_MODEL_YAML, as the
-// end-to-end tests are): runs the compiled `forward` entry point on random
-// parameters and tokens at the given B, S, T and prints one JSON line with
-// the median time and the model GFLOP/s, counting matmul-like work only
-// (linear layers, logits, attention scores and values, conv taps), as the
-// performance targets of issue 4 do.
+// end-to-end tests are): runs the compiled `forward` entry point (or
+// `encoder`) on random parameters and tokens at the given B, S, T and
+// prints one JSON line with the median time and the model GFLOP/s,
+// counting matmul-like work only (linear layers, logits, attention scores
+// and values, conv taps), as the performance targets of issue 4 do.
 //
-//   forward_cpu.<model> [B S T [repeats]]
+//   forward_cpu.<model> [B S T [repeats [forward|encoder]]]
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,8 +32,10 @@ using mlir::convseq::ModelFamily;
 
 namespace {
 
-/// Matmul-like FLOPs of one teacher-forced forward pass.
-double forwardFlops(const ModelConfig &c, double b, double s, double t) {
+/// Matmul-like FLOPs of one teacher-forced forward pass (or, with
+/// `encoderOnly`, of the encoder alone).
+double forwardFlops(const ModelConfig &c, double b, double s, double t,
+                    bool encoderOnly) {
   double d = c.dModel, f = c.dFF, h = c.heads;
   auto mixing = [&](double tokens, double kernel) {
     if (c.family == ModelFamily::Transformer)
@@ -50,6 +52,8 @@ double forwardFlops(const ModelConfig &c, double b, double s, double t) {
                    : c.conv.encoderKernelSizes[l];
     total += mixing(b * s, k) + 2 * b * s * 2 * d * f;
   }
+  if (encoderOnly)
+    return total;
   for (int64_t l = 0; l < c.decoderLayers; ++l) {
     double k = c.family == ModelFamily::Transformer
                    ? 0
@@ -83,6 +87,19 @@ int main(int argc, char **argv) {
   int64_t source = argc > 2 ? std::atoll(argv[2]) : 512;
   int64_t target = argc > 3 ? std::atoll(argv[3]) : 128;
   int repeats = argc > 4 ? std::atoi(argv[4]) : 5;
+  std::string entry = argc > 5 ? argv[5] : "forward";
+  if (entry != "forward" && entry != "encoder") {
+    std::fprintf(stderr, "forward_cpu: unknown entry point '%s' (expected "
+                         "forward or encoder)\n",
+                 entry.c_str());
+    return 1;
+  }
+  bool encoderOnly = entry == "encoder";
+  const convseq_arg_info *entryArgs =
+      encoderOnly ? convseq_encoder_args : convseq_forward_args;
+  size_t count = encoderOnly ? std::size(convseq_encoder_args)
+                             : std::size(convseq_forward_args);
+  void (*run)(void **) = encoderOnly ? convseq_encoder : convseq_forward;
   ModelConfig config = loadConfig();
   if (config.dtype != mlir::convseq::ElementKind::F32) {
     std::fprintf(stderr, "forward_cpu: only f32 models are benchmarked\n");
@@ -92,11 +109,10 @@ int main(int argc, char **argv) {
   std::mt19937_64 rng(0);
   std::normal_distribution<float> normal(0.0f, 0.05f);
   std::uniform_int_distribution<int32_t> token(3, config.vocabSize - 1);
-  size_t count = std::size(convseq_forward_args);
   std::vector<Slot> slots(count);
   std::vector<void *> args(count);
   for (size_t i = 0; i < count; ++i) {
-    const convseq_arg_info &info = convseq_forward_args[i];
+    const convseq_arg_info &info = entryArgs[i];
     std::vector<int64_t> shape;
     for (int d = 0; d < info.rank; ++d) {
       int64_t dim = info.shape[d];
@@ -129,7 +145,7 @@ int main(int argc, char **argv) {
   std::vector<double> seconds;
   for (int r = 0; r < repeats + 1; ++r) {
     auto start = std::chrono::steady_clock::now();
-    convseq_forward(args.data());
+    run(args.data());
     std::chrono::duration<double> elapsed =
         std::chrono::steady_clock::now() - start;
     if (r > 0) // the first call warms up caches and page mappings
@@ -137,11 +153,12 @@ int main(int argc, char **argv) {
   }
   std::sort(seconds.begin(), seconds.end());
   double median = seconds[seconds.size() / 2];
-  double flops = forwardFlops(config, batch, source, target);
-  std::printf("{\"model\": \"%s\", \"entry\": \"forward\", \"B\": %lld, "
+  double flops = forwardFlops(config, batch, source, target, encoderOnly);
+  std::printf("{\"model\": \"%s\", \"entry\": \"%s\", \"B\": %lld, "
               "\"S\": %lld, \"T\": %lld, \"seconds\": %.4f, "
               "\"model_gflop\": %.2f, \"gflops\": %.2f}\n",
-              config.name.c_str(), (long long)batch, (long long)source,
-              (long long)target, median, flops / 1e9, flops / median / 1e9);
+              config.name.c_str(), entry.c_str(), (long long)batch,
+              (long long)source, (long long)target, median, flops / 1e9,
+              flops / median / 1e9);
   return 0;
 }

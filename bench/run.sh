@@ -5,6 +5,8 @@
 #
 #   bash bench/run.sh [B S T [repeats]] [> results.jsonl]
 #
+# Without arguments it also runs the length-scaling set below.
+#
 # Both thread pools (ours: LLVM's libomp; OpenBLAS: libgomp) sleep at once
 # when idle, so neither spins on the cores while the other runs.
 set -euo pipefail
@@ -26,3 +28,14 @@ shape=("${@:-16 512 128 3}")
 for model in light-small dynamic-small dilated-small transformer-small; do
   build/bench/forward_cpu.$model ${shape[@]}
 done
+# Length scaling (issue 4), at 8192 source tokens per call: the forward
+# pass at S=512 and S=4096, and the encoder's time per token from S=128 to
+# S=4096.
+if [ $# -eq 0 ]; then
+  for s in "16 512 128 3" "2 4096 128 3"; do
+    build/bench/forward_cpu.light-small $s forward
+  done
+  for s in "64 128 128 3" "16 512 128 3" "2 4096 128 3"; do
+    build/bench/forward_cpu.light-small $s encoder
+  done
+fi
