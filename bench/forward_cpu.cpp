@@ -14,6 +14,7 @@
 #include CONVSEQ_MODEL_HEADER
 
 #include "lib/Frontend/ModelConfig.h"
+#include "runtime/Allocator.h"
 #include "runtime/MemRef.h"
 
 #include "llvm/Support/SourceMgr.h"
@@ -94,6 +95,8 @@ int main(int argc, char **argv) {
                  entry.c_str());
     return 1;
   }
+  if (!convseq::runtime::keepFreedMemory())
+    std::fprintf(stderr, "forward_cpu: mallopt refused a setting\n");
   bool encoderOnly = entry == "encoder";
   const convseq_arg_info *entryArgs =
       encoderOnly ? convseq_encoder_args : convseq_forward_args;
