@@ -431,15 +431,8 @@ void TileContractionsPass::runOnOperation() {
       return signalPassFailure();
   }
 
-  peelMarkedLoops(rewriter, func, kPeelAttr);
-  // Fold the peeled bounds into static slice shapes.
-  {
-    RewritePatternSet patterns(ctx);
-    linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
-    tensor::populateFoldTensorEmptyPatterns(patterns);
-    if (failed(applyPatternsGreedily(func, std::move(patterns))))
-      return signalPassFailure();
-  }
+  if (failed(peelMarkedLoops(rewriter, func, kPeelAttr)))
+    return signalPassFailure();
   vectorizeRegisterTiles(rewriter, func);
 
   // Drop the unit batch dimensions of the vector ops, then keep the

@@ -358,15 +358,8 @@ void TileGenericOpsPass::runOnOperation() {
       return signalPassFailure();
   }
 
-  peelMarkedLoops(rewriter, func, kPeelAttr);
-  // Fold the peeled bounds into static slice shapes.
-  {
-    RewritePatternSet patterns(ctx);
-    linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
-    tensor::populateFoldTensorEmptyPatterns(patterns);
-    if (failed(applyPatternsGreedily(func, std::move(patterns))))
-      return signalPassFailure();
-  }
+  if (failed(peelMarkedLoops(rewriter, func, kPeelAttr)))
+    return signalPassFailure();
   vectorizeTiles(rewriter, func);
   if (failed(cleanUpVectorTiles(rewriter, func)))
     return signalPassFailure();

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -76,8 +77,9 @@ FailureOr<Tiled> mlir::convseq::tileAndFuse(
   return Tiled{tiledConsumer, tiled->loops};
 }
 
-void mlir::convseq::peelMarkedLoops(RewriterBase &rewriter, func::FuncOp func,
-                                    StringRef marker) {
+LogicalResult mlir::convseq::peelMarkedLoops(RewriterBase &rewriter,
+                                             func::FuncOp func,
+                                             StringRef marker) {
   SmallVector<scf::ForOp> marked;
   func.walk<WalkOrder::PreOrder>([&](scf::ForOp loop) {
     if (loop->hasAttr(marker))
@@ -89,6 +91,11 @@ void mlir::convseq::peelMarkedLoops(RewriterBase &rewriter, func::FuncOp func,
   }
   // The partial iterations are clones of marked loops.
   func.walk([&](scf::ForOp loop) { loop->removeAttr(marker); });
+  // Fold the peeled bounds into static slice shapes.
+  RewritePatternSet patterns(func.getContext());
+  linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
+  tensor::populateFoldTensorEmptyPatterns(patterns);
+  return applyPatternsGreedily(func, std::move(patterns));
 }
 
 LogicalResult mlir::convseq::cleanUpVectorTiles(RewriterBase &rewriter,

@@ -55,10 +55,10 @@ tileAndFuse(RewriterBase &rewriter, TilingInterface op,
             SmallVectorImpl<Operation *> *fused = nullptr);
 
 /// Splits every scf.for carrying `marker` into full iterations and one
-/// partial iteration, outermost first, so the full tiles get static shapes,
-/// then drops the marker.
-void peelMarkedLoops(RewriterBase &rewriter, func::FuncOp func,
-                     StringRef marker);
+/// partial iteration, outermost first, drops the marker and folds the
+/// peeled bounds, so the full tiles get static shapes.
+LogicalResult peelMarkedLoops(RewriterBase &rewriter, func::FuncOp func,
+                              StringRef marker);
 
 /// Drops unit dimensions of vector ops and hoists the loop-invariant
 /// accumulator reads and writes out of every scf.for in `func`, so an
