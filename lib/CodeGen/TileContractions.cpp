@@ -18,11 +18,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace mlir::convseq {
 #define GEN_PASS_DEF_TILECONTRACTIONSPASS
@@ -344,11 +340,7 @@ void vectorizeRegisterTiles(RewriterBase &rewriter, func::FuncOp func) {
     if (isa<linalg::FillOp>(op.getOperation())) {
       if (op.hasDynamicShape())
         continue;
-      rewriter.setInsertionPoint(op);
-      FailureOr<linalg::VectorizationResult> result =
-          linalg::vectorize(rewriter, op);
-      if (succeeded(result))
-        rewriter.replaceOp(op, result->replacements);
+      vectorizeInPlace(rewriter, op);
       continue;
     }
     if (op.hasDynamicShape()) {
@@ -373,15 +365,9 @@ void vectorizeRegisterTiles(RewriterBase &rewriter, func::FuncOp func) {
              scf::SCFTilingOptions::LoopType::ForOp);
     if (failed(steps))
       continue;
-    op = cast<linalg::LinalgOp>(steps->op);
-    rewriter.setInsertionPoint(op);
-    FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
-        rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
-        /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
-        /*assumeDynamicDimsMatchVecSizes=*/false,
-        /*createNamedContraction=*/true);
-    if (succeeded(result))
-      rewriter.replaceOp(op, result->replacements);
+    vectorizeInPlace(rewriter, cast<linalg::LinalgOp>(steps->op),
+                     /*vectorizeNDExtract=*/false,
+                     /*createNamedContraction=*/true);
   }
 }
 
@@ -403,29 +389,26 @@ void TileContractionsPass::runOnOperation() {
   IRRewriter rewriter(ctx);
   for (auto &[op, loops] : contractions) {
     linalg::LinalgOp current = op;
+    StringRef layout;
     if (canPackRightHandSide(op, loops, registerN)) {
       current = packRightHandSide(rewriter, op, loops, registerN);
-      std::optional<ContractionLoops> packedLoops =
-          matchContraction(current, registerN);
-      if (!packedLoops) {
-        current.emitError("internal error: the contraction with a packed "
-                          "right-hand side is not one the strategy tiles");
-        return signalPassFailure();
-      }
-      loops = *packedLoops;
+      layout = "packed";
     } else if (!isInnermost(op.getIndexingMapsArray()[1], loops.n)) {
       current = transposeRightHandSide(rewriter, op, loops);
-      std::optional<ContractionLoops> transposedLoops =
+      layout = "transposed";
+    }
+    if (current != op) {
+      std::optional<ContractionLoops> rewritten =
           matchContraction(current, registerN);
-      if (!transposedLoops ||
-          !isInnermost(current.getIndexingMapsArray()[1],
-                       transposedLoops->n)) {
-        current.emitError("internal error: the contraction with a "
-                          "transposed right-hand side is not one the "
-                          "strategy tiles");
+      if (!rewritten || !isInnermost(current.getIndexingMapsArray()[1],
+                                     rewritten->n)) {
+        current.emitError() << "internal error: the contraction with a "
+                            << layout
+                            << " right-hand side is not one the strategy "
+                               "tiles";
         return signalPassFailure();
       }
-      loops = *transposedLoops;
+      loops = *rewritten;
     }
     if (failed(tileContraction(rewriter, current, loops)))
       return signalPassFailure();

@@ -14,7 +14,6 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -321,12 +320,7 @@ void vectorizeTiles(RewriterBase &rewriter, func::FuncOp func) {
       }
       scalarizeSingleElementInputs(rewriter, generic);
     }
-    rewriter.setInsertionPoint(op);
-    FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
-        rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
-        /*vectorizeNDExtract=*/true);
-    if (succeeded(result))
-      rewriter.replaceOp(op, result->replacements);
+    vectorizeInPlace(rewriter, op, /*vectorizeNDExtract=*/true);
   }
 }
 

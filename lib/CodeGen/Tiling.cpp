@@ -98,6 +98,19 @@ LogicalResult mlir::convseq::peelMarkedLoops(RewriterBase &rewriter,
   return applyPatternsGreedily(func, std::move(patterns));
 }
 
+void mlir::convseq::vectorizeInPlace(RewriterBase &rewriter,
+                                     linalg::LinalgOp op,
+                                     bool vectorizeNDExtract,
+                                     bool createNamedContraction) {
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
+      rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+      vectorizeNDExtract, /*flatten1DDepthwiseConv=*/false,
+      /*assumeDynamicDimsMatchVecSizes=*/false, createNamedContraction);
+  if (succeeded(result))
+    rewriter.replaceOp(op, result->replacements);
+}
+
 LogicalResult mlir::convseq::cleanUpVectorTiles(RewriterBase &rewriter,
                                                 func::FuncOp func) {
   MLIRContext *ctx = func.getContext();

@@ -10,6 +10,7 @@
 #define CONVSEQ_LIB_CODEGEN_TILING_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/TilingInterface.h"
@@ -59,6 +60,12 @@ tileAndFuse(RewriterBase &rewriter, TilingInterface op,
 /// peeled bounds, so the full tiles get static shapes.
 LogicalResult peelMarkedLoops(RewriterBase &rewriter, func::FuncOp func,
                               StringRef marker);
+
+/// Vectorizes the static-shaped `op` with linalg::vectorize and replaces
+/// it; leaves it as it is if the vectorizer declines.
+void vectorizeInPlace(RewriterBase &rewriter, linalg::LinalgOp op,
+                      bool vectorizeNDExtract = false,
+                      bool createNamedContraction = false);
 
 /// Drops unit dimensions of vector ops and hoists the loop-invariant
 /// accumulator reads and writes out of every scf.for in `func`, so an
