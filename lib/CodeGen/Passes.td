@@ -80,9 +80,10 @@ def TileGenericOpsPass
     1. rows: `scf.forall` with tiles of one over every parallel dimension
        but the last loop (an `scf.for` when the op is static and has fewer
        than `min-parallel-work` iterations, where forking costs more than
-       the work). The `linalg.fill` of a destination and the producers
-       only this op reads through a window-free indexing map (a norm's
-       reduction) are fused into the rows;
+       the work). Every `linalg.fill` the op reads (also as the init of a
+       fused producer) and the producers only this op reads, through a
+       window-free indexing map that uses every row dimension (a norm's
+       reduction), are fused into the rows;
     2. vectors: `scf.for` loops of one over the remaining dimensions and of
        `vector-size` over the last, with the reductions before the last
        innermost so the vector accumulator is loop-invariant there.
