@@ -10,5 +10,6 @@
 include "dialect/ConvSeqDialect.td"
 include "dialect/ConvSeqBlockOps.td"
 include "dialect/ConvSeqPrimitiveOps.td"
+include "dialect/ConvSeqGradientOps.td"
 
 #endif // CONVSEQ_TD

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/ConvSeqOps.h"
+#include "dialect/ShapeChecks.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
@@ -20,126 +21,9 @@ using namespace mlir;
 using namespace mlir::convseq;
 
 #include "dialect/ConvSeqEnums.cpp.inc"
+#include "dialect/ConvSeqInterfaces.cpp.inc"
 
-//===----------------------------------------------------------------------===//
-// Shape helpers
-//===----------------------------------------------------------------------===//
-
-namespace {
-
-constexpr int64_t kDyn = ShapedType::kDynamic;
-
-bool isDyn(int64_t dim) { return ShapedType::isDynamic(dim); }
-
-/// Two dimensions can be equal at run time.
-bool compatible(int64_t a, int64_t b) { return isDyn(a) || isDyn(b) || a == b; }
-
-/// The more precise of two compatible dimensions.
-int64_t join(int64_t a, int64_t b) { return isDyn(a) ? b : a; }
-
-RankedTensorType tensorType(Value value) {
-  return cast<RankedTensorType>(value.getType());
-}
-
-/// Prints a shape as `[64, ?]`.
-std::string formatShape(ArrayRef<int64_t> shape) {
-  std::string text = "[";
-  llvm::raw_string_ostream os(text);
-  llvm::interleaveComma(shape, os, [&](int64_t dim) {
-    if (isDyn(dim))
-      os << "?";
-    else
-      os << dim;
-  });
-  os << "]";
-  return text;
-}
-
-/// Prints a number the way users write it ("0.5", "1e-06"), not as
-/// "5.000000e-01".
-std::string formatNumber(double value) {
-  return llvm::formatv("{0}", llvm::format("%g", value)).str();
-}
-
-/// Checks that `value` has the rank of `expected` and that every dimension is
-/// compatible with it. `meaning` is the shape in the paper's notation, e.g.
-/// "[D, D]".
-LogicalResult checkShape(Operation *op, StringRef name, Value value,
-                         ArrayRef<int64_t> expected, StringRef meaning) {
-  RankedTensorType type = tensorType(value);
-  bool ok = type.getRank() == static_cast<int64_t>(expected.size()) &&
-            llvm::all_of(llvm::zip(type.getShape(), expected), [](auto dims) {
-              return compatible(std::get<0>(dims), std::get<1>(dims));
-            });
-  if (ok)
-    return success();
-  return op->emitOpError() << "expects '" << name << "' of shape " << meaning
-                           << " = " << formatShape(expected) << ", got "
-                           << type;
-}
-
-LogicalResult checkRank(Operation *op, StringRef name, Value value,
-                        int64_t rank, StringRef meaning) {
-  RankedTensorType type = tensorType(value);
-  if (type.getRank() == rank)
-    return success();
-  return op->emitOpError() << "expects '" << name << "' of rank " << rank
-                           << " " << meaning << ", got " << type;
-}
-
-LogicalResult checkMinRank(Operation *op, StringRef name, Value value,
-                           int64_t rank) {
-  RankedTensorType type = tensorType(value);
-  if (type.getRank() >= rank)
-    return success();
-  return op->emitOpError() << "expects '" << name << "' of rank at least "
-                           << rank << ", got " << type;
-}
-
-LogicalResult checkPositive(Operation *op, StringRef what, int64_t value) {
-  if (value > 0)
-    return success();
-  return op->emitOpError() << what << " must be positive, got " << value;
-}
-
-/// Heads must be positive and divide the width (when it is static).
-LogicalResult checkHeads(Operation *op, int64_t width, int64_t heads) {
-  if (failed(checkPositive(op, "number of heads", heads)))
-    return failure();
-  if (!isDyn(width) && width % heads != 0)
-    return op->emitOpError() << "model width " << width
-                             << " is not divisible by " << heads << " heads";
-  return success();
-}
-
-/// The optional padding mask of a sequence tensor `[B, L, ...]` is `[B, L]`.
-LogicalResult checkMask(Operation *op, StringRef name, Value mask, int64_t batch,
-                        int64_t length, StringRef meaning = "[B, L]") {
-  if (!mask)
-    return success();
-  return checkShape(op, name, mask, {batch, length}, meaning);
-}
-
-/// Dropout rates are probabilities below 1, and a non-zero rate needs the
-/// RNG key operands.
-LogicalResult checkDropout(Operation *op, StringRef what, double rate,
-                           bool hasRng) {
-  if (!(rate >= 0.0 && rate < 1.0))
-    return op->emitOpError() << what << " must be in [0, 1), got " << formatNumber(rate);
-  if (rate > 0.0 && !hasRng)
-    return op->emitOpError() << "non-zero " << what
-                             << " needs the RNG key 'rng(seed, step)'";
-  return success();
-}
-
-LogicalResult checkConvAttrs(Operation *op, int64_t kernelSize,
-                             int64_t dilation) {
-  if (failed(checkPositive(op, "kernel width", kernelSize)))
-    return failure();
-  return checkPositive(op, "dilation", dilation);
-}
-
-} // namespace
+using namespace mlir::convseq::detail;
 
 //===----------------------------------------------------------------------===//
 // Block ops
@@ -438,7 +322,8 @@ LogicalResult DotProductAttentionOp::inferReturnTypes(
 double DotProductAttentionOp::getEffectiveScale() {
   if (std::optional<APFloat> scale = getScale())
     return scale->convertToDouble();
-  return 1.0 / std::sqrt(static_cast<double>(getQuery().getType().getDimSize(3)));
+  return 1.0 /
+         std::sqrt(static_cast<double>(getQuery().getType().getDimSize(3)));
 }
 
 LogicalResult DotProductAttentionOp::verify() {

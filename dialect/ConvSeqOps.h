@@ -14,6 +14,7 @@
 
 #include "dialect/ConvSeqDialect.h"
 #include "dialect/ConvSeqEnums.h.inc"
+#include "dialect/ConvSeqInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "dialect/ConvSeqOps.h.inc"

@@ -9,13 +9,20 @@
 #define CONVSEQ_PRIMITIVE_OPS_TD
 
 include "dialect/ConvSeqDialect.td"
+include "dialect/ConvSeqInterfaces.td"
+
+// The primitives that carry gradients implement their rule in
+// dialect/ConvSeqVJPs.cpp.
+defvar ConvSeq_Differentiable =
+    DeclareOpInterfaceMethods<ConvSeq_DifferentiableOpInterface>;
 
 //===----------------------------------------------------------------------===//
 // Dense layers and element-wise ops
 //===----------------------------------------------------------------------===//
 
 def ConvSeq_LinearOp : ConvSeq_Op<"linear",
-    [InferTypeOpAdaptor, AllElementTypesMatch<["input", "weight", "result"]>]> {
+    [ConvSeq_Differentiable, InferTypeOpAdaptor,
+     AllElementTypesMatch<["input", "weight", "result"]>]> {
   let summary = "matrix product with a weight, no bias";
   let description = [{
     `result[..., o] = scale * sum_i input[..., i] * W[i, o]` where `W` is
@@ -48,7 +55,8 @@ def ConvSeq_LinearOp : ConvSeq_Op<"linear",
   ];
 }
 
-def ConvSeq_GLUOp : ConvSeq_Op<"glu", [SameOperandsAndResultType]> {
+def ConvSeq_GLUOp : ConvSeq_Op<"glu",
+    [ConvSeq_Differentiable, SameOperandsAndResultType]> {
   let summary = "gated linear unit: value * sigmoid(gate)";
   let description = [{
     Element-wise `value * sigmoid(gate)`; the two projections that feed it
@@ -66,7 +74,8 @@ def ConvSeq_GLUOp : ConvSeq_Op<"glu", [SameOperandsAndResultType]> {
 
 class ConvSeq_UnaryOp<string mnemonic, string summaryText,
                       string descriptionText>
-    : ConvSeq_Op<mnemonic, [SameOperandsAndResultType]> {
+    : ConvSeq_Op<mnemonic, [ConvSeq_Differentiable,
+                                SameOperandsAndResultType]> {
   let summary = summaryText;
   let description = descriptionText;
   let arguments = (ins ConvSeq_FloatTensor:$input);
@@ -112,7 +121,8 @@ def ConvSeq_SoftmaxOp : ConvSeq_UnaryOp<"softmax", "softmax over the last dimens
 
 class ConvSeq_ConvOp<string mnemonic, list<Trait> traits = []>
     : ConvSeq_Op<mnemonic,
-                 !listconcat(traits, [AllTypesMatch<["input", "result"]>])>;
+                 !listconcat(traits, [ConvSeq_Differentiable,
+                                     AllTypesMatch<["input", "result"]>])>;
 
 def ConvSeq_LightweightConvOp : ConvSeq_ConvOp<"lightweight_conv",
     [AllElementTypesMatch<["input", "weight"]>]> {
@@ -221,7 +231,7 @@ def ConvSeq_DilatedConvOp : ConvSeq_ConvOp<"dilated_conv",
 }
 
 def ConvSeq_ApplyMaskOp : ConvSeq_Op<"apply_mask",
-    [AllTypesMatch<["input", "result"]>]> {
+    [ConvSeq_Differentiable, AllTypesMatch<["input", "result"]>]> {
   let summary = "zeroes the padded positions of a sequence";
   let description = [{
     `result[b, i, c] = mask[b, i] ? input[b, i, c] : 0` for `input :
@@ -246,7 +256,8 @@ def ConvSeq_ApplyMaskOp : ConvSeq_Op<"apply_mask",
 //===----------------------------------------------------------------------===//
 
 def ConvSeq_RMSNormOp : ConvSeq_Op<"rms_norm",
-    [AllTypesMatch<["input", "result"]>, AllElementTypesMatch<["input", "scale"]>]> {
+    [ConvSeq_Differentiable, AllTypesMatch<["input", "result"]>,
+     AllElementTypesMatch<["input", "scale"]>]> {
   let summary = "T5 layer norm: x / sqrt(mean(x^2) + eps) * g";
   let description = [{
     Normalizes over the innermost dimension `D` with no mean subtraction and
@@ -268,7 +279,8 @@ def ConvSeq_RMSNormOp : ConvSeq_Op<"rms_norm",
   }];
 }
 
-def ConvSeq_EmbeddingOp : ConvSeq_Op<"embedding", [InferTypeOpAdaptor]> {
+def ConvSeq_EmbeddingOp : ConvSeq_Op<"embedding",
+    [ConvSeq_Differentiable, InferTypeOpAdaptor]> {
   let summary = "row lookup in an embedding table";
   let description = [{
     `result[..., :] = table[ids[...], :]` for `table : [V, D]`. An id outside
@@ -288,7 +300,7 @@ def ConvSeq_EmbeddingOp : ConvSeq_Op<"embedding", [InferTypeOpAdaptor]> {
 }
 
 def ConvSeq_AddPositionsOp : ConvSeq_Op<"add_positions",
-    [AllTypesMatch<["input", "result"]>]> {
+    [ConvSeq_Differentiable, AllTypesMatch<["input", "result"]>]> {
   let summary = "adds sinusoidal absolute positions (Transformer baseline)";
   let description = [{
     For `input : [B, L, D]` adds, at position `t = offset + i` and channel
@@ -311,7 +323,7 @@ def ConvSeq_AddPositionsOp : ConvSeq_Op<"add_positions",
 }
 
 def ConvSeq_DropoutOp : ConvSeq_Op<"dropout",
-    [AllTypesMatch<["input", "result"]>]> {
+    [ConvSeq_Differentiable, AllTypesMatch<["input", "result"]>]> {
   let summary = "inverted dropout from a counter-based RNG";
   let description = [{
     Zeroes each element with probability `rate` and scales the others by
@@ -343,7 +355,8 @@ def ConvSeq_DropoutOp : ConvSeq_Op<"dropout",
 // Attention pieces
 //===----------------------------------------------------------------------===//
 
-def ConvSeq_SplitHeadsOp : ConvSeq_Op<"split_heads", [InferTypeOpAdaptor]> {
+def ConvSeq_SplitHeadsOp : ConvSeq_Op<"split_heads",
+    [ConvSeq_Differentiable, InferTypeOpAdaptor]> {
   let summary = "[B, L, D] -> [B, heads, L, D / heads]";
   let description = [{
     Channel `h * (D / heads) + e` of position `l` becomes element
@@ -361,7 +374,8 @@ def ConvSeq_SplitHeadsOp : ConvSeq_Op<"split_heads", [InferTypeOpAdaptor]> {
   }];
 }
 
-def ConvSeq_MergeHeadsOp : ConvSeq_Op<"merge_heads", [InferTypeOpAdaptor]> {
+def ConvSeq_MergeHeadsOp : ConvSeq_Op<"merge_heads",
+    [ConvSeq_Differentiable, InferTypeOpAdaptor]> {
   let summary = "[B, H, L, E] -> [B, L, H * E], the inverse of split_heads";
   let description = [{
     ```mlir
@@ -377,7 +391,7 @@ def ConvSeq_MergeHeadsOp : ConvSeq_Op<"merge_heads", [InferTypeOpAdaptor]> {
 }
 
 def ConvSeq_DotProductAttentionOp : ConvSeq_Op<"dot_product_attention",
-    [InferTypeOpAdaptor, AttrSizedOperandSegments,
+    [ConvSeq_Differentiable, InferTypeOpAdaptor, AttrSizedOperandSegments,
      AllElementTypesMatch<["query", "key", "value", "result"]>]> {
   let summary = "softmax(Q K^T * scale + mask) V per batch and head";
   let description = [{
@@ -465,7 +479,8 @@ def ConvSeq_ShiftRightOp : ConvSeq_Op<"shift_right",
   let assemblyFormat = "$ids attr-dict `:` type($result)";
 }
 
-def ConvSeq_CrossEntropyOp : ConvSeq_Op<"cross_entropy", [InferTypeOpAdaptor]> {
+def ConvSeq_CrossEntropyOp : ConvSeq_Op<"cross_entropy",
+    [ConvSeq_Differentiable, InferTypeOpAdaptor]> {
   let summary = "token softmax cross-entropy, averaged over non-pad targets";
   let description = [{
     `logits : [..., V]`, `targets : [...]` of integer ids. Returns the 0-d

@@ -1,0 +1,165 @@
+//===- ConvSeqGradientOps.cpp - Verifiers of the backward-pass ops --------===//
+//
+// The gradient ops take the forward op's operands and attributes, so they
+// check the same shapes, plus the gradient operand against the forward
+// result and the result against the forward operand it is the gradient of.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/ConvSeqOps.h"
+#include "dialect/ShapeChecks.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::convseq;
+using namespace mlir::convseq::detail;
+
+LogicalResult LinearWeightGradOp::verify() {
+  Operation *op = getOperation();
+  if (failed(checkMinRank(op, "input", getInput(), 1)))
+    return failure();
+  ArrayRef<int64_t> x = getInput().getType().getShape();
+  int64_t outWidth = getResultGrad().getType().getShape().empty()
+                         ? kDyn
+                         : getResultGrad().getType().getShape().back();
+  SmallVector<int64_t> expected(x.drop_back());
+  expected.push_back(outWidth);
+  if (failed(checkShape(op, "result_grad", getResultGrad(), expected,
+                        "the input's shape with the output width")))
+    return failure();
+  return getTransposeWeight() ? checkShape(op, "result", getResult(),
+                                           {outWidth, x.back()}, "[out, in]")
+                              : checkShape(op, "result", getResult(),
+                                           {x.back(), outWidth}, "[in, out]");
+}
+
+//===----------------------------------------------------------------------===//
+// Convolutions
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Checks a convolution gradient's attributes, the `[B, L, D]` sequence
+/// operand `sequence` (called `name`), the mask, and the taps `weight`
+/// (called `weightName`) against the shape the variant gives them.
+LogicalResult verifyConvGrad(Operation *op, ConvVariant variant, StringRef name,
+                             Value sequence, StringRef weightName, Value weight,
+                             Value mask, int64_t kernelSize, int64_t heads,
+                             int64_t dilation) {
+  if (failed(checkRank(op, name, sequence, 3, "[B, L, D]")) ||
+      failed(checkConvAttrs(op, kernelSize, dilation)))
+    return failure();
+  ArrayRef<int64_t> s = tensorType(sequence).getShape();
+  if (failed(checkMask(op, "mask", mask, s[0], s[1])))
+    return failure();
+  if (variant != ConvVariant::dilated) {
+    if (dilation != 1)
+      return op->emitOpError()
+             << "dilation must be 1 for a " << stringifyConvVariant(variant)
+             << " convolution, got " << dilation;
+    if (failed(checkHeads(op, s[2], heads)))
+      return failure();
+  }
+  switch (variant) {
+  case ConvVariant::lightweight:
+    return checkShape(op, weightName, weight, {heads, kernelSize},
+                      "[heads, kernel_size]");
+  case ConvVariant::dynamic:
+    return checkShape(op, weightName, weight, {s[0], s[1], heads, kernelSize},
+                      "[B, L, heads, kernel_size]");
+  case ConvVariant::dilated:
+    return checkShape(op, weightName, weight, {s[2], kernelSize},
+                      "[D, kernel_size]");
+  }
+  llvm_unreachable("unknown conv variant");
+}
+
+} // namespace
+
+LogicalResult ConvInputGradOp::verify() {
+  return verifyConvGrad(getOperation(), getVariant(), "result_grad",
+                        getResultGrad(), "weight", getWeight(), getMask(),
+                        getKernelSize(), getHeads(), getDilation());
+}
+
+LogicalResult ConvWeightGradOp::verify() {
+  return verifyConvGrad(getOperation(), getVariant(), "input", getInput(),
+                        "weight_grad", getWeightGrad(), getMask(),
+                        getKernelSize(), getHeads(), getDilation());
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization, embedding, attention, loss
+//===----------------------------------------------------------------------===//
+
+LogicalResult RMSNormScaleGradOp::verify() {
+  Operation *op = getOperation();
+  if (failed(checkMinRank(op, "input", getInput(), 1)))
+    return failure();
+  if (!(getEpsilon().convertToDouble() > 0.0))
+    return emitOpError() << "epsilon must be positive, got "
+                         << formatNumber(getEpsilon().convertToDouble());
+  return checkShape(op, "scale_grad", getScaleGrad(),
+                    {getInput().getType().getShape().back()}, "[D]");
+}
+
+LogicalResult EmbeddingGradOp::verify() {
+  Operation *op = getOperation();
+  if (failed(checkRank(op, "table_grad", getTableGrad(), 2, "[V, D]")))
+    return failure();
+  ArrayRef<int64_t> table = getTableGrad().getType().getShape();
+  if (isDyn(table[0]))
+    return emitOpError("needs a static vocabulary size in 'table_grad'");
+  SmallVector<int64_t> expected(getIds().getType().getShape());
+  expected.push_back(table[1]);
+  return checkShape(op, "result_grad", getResultGrad(), expected,
+                    "the ids' shape with D");
+}
+
+double DotProductAttentionGradOp::getEffectiveScale() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  return 1.0 /
+         std::sqrt(static_cast<double>(getQuery().getType().getDimSize(3)));
+}
+
+LogicalResult DotProductAttentionGradOp::verify() {
+  Operation *op = getOperation();
+  if (failed(checkRank(op, "query", getQuery(), 4, "[B, H, T, E]")) ||
+      failed(checkRank(op, "key", getKey(), 4, "[B, H, S, E]")) ||
+      failed(checkRank(op, "value", getValue(), 4, "[B, H, S, F]")))
+    return failure();
+  ArrayRef<int64_t> q = getQuery().getType().getShape();
+  int64_t keys = getKey().getType().getDimSize(2);
+  int64_t valueWidth = getValue().getType().getDimSize(3);
+  if (failed(checkShape(op, "key", getKey(), {q[0], q[1], keys, q[3]},
+                        "[B, H, S, E]")) ||
+      failed(checkShape(op, "value", getValue(), {q[0], q[1], keys, valueWidth},
+                        "[B, H, S, F]")) ||
+      failed(checkShape(op, "result_grad", getResultGrad(),
+                        {q[0], q[1], q[2], valueWidth}, "[B, H, T, F]")) ||
+      failed(checkMask(op, "key_mask", getKeyMask(), q[0], keys, "[B, S]")))
+    return failure();
+  if (isDyn(q[3]) && !getScale())
+    return emitOpError("needs an explicit 'scale' when the head width is "
+                       "dynamic");
+  return checkDropout(op, "attention dropout", getDropout().convertToDouble(),
+                      getSeed() != nullptr);
+}
+
+LogicalResult CrossEntropyGradOp::verify() {
+  Operation *op = getOperation();
+  if (failed(checkMinRank(op, "logits", getLogits(), 1)) ||
+      failed(checkRank(op, "result_grad", getResultGrad(), 0, "(the loss)")))
+    return failure();
+  if (failed(checkShape(op, "targets", getTargets(),
+                        getLogits().getType().getShape().drop_back(),
+                        "the logits' shape without V")))
+    return failure();
+  double smoothing = getLabelSmoothing().convertToDouble();
+  if (!(smoothing >= 0.0 && smoothing < 1.0))
+    return emitOpError() << "label smoothing must be in [0, 1), got "
+                         << formatNumber(smoothing);
+  return success();
+}
