@@ -3,6 +3,8 @@
 #include "lib/InitAll.h"
 
 #include "dialect/ConvSeqDialect.h"
+#include "lib/Autodiff/Autodiff.h"
+#include "lib/Autodiff/Passes.h"
 #include "lib/CodeGen/Passes.h"
 #include "lib/Conversion/Passes.h"
 #include "lib/Pipelines/Pipelines.h"
@@ -45,8 +47,8 @@
 #include "mlir/Dialect/SCF/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Tensor/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/IR/TensorTilingInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
@@ -65,9 +67,11 @@ void mlir::convseq::registerAllConvSeqDialects(DialectRegistry &registry) {
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   func::FuncDialect, index::IndexDialect, linalg::LinalgDialect,
                   LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
-                  omp::OpenMPDialect,
-                  scf::SCFDialect, tensor::TensorDialect, ub::UBDialect,
-                  vector::VectorDialect>();
+                  omp::OpenMPDialect, scf::SCFDialect, tensor::TensorDialect,
+                  ub::UBDialect, vector::VectorDialect>();
+
+  // Gradient rules of the upstream ops in model graphs.
+  registerUpstreamVJPs(registry);
 
   // Bufferization of everything our pipelines bufferize.
   arith::registerBufferizableOpInterfaceExternalModels(registry);
@@ -118,6 +122,7 @@ void mlir::convseq::registerAllConvSeqDialects(DialectRegistry &registry) {
 
 void mlir::convseq::registerAllConvSeqPasses() {
   registerConvSeqTransformsPasses();
+  registerConvSeqAutodiffPasses();
   registerConvSeqConversionPasses();
   registerConvSeqCodeGenPasses();
   registerConvSeqPipelines();

@@ -1,0 +1,126 @@
+//===- GenerateVJP.cpp - The convseq-generate-vjp pass --------------------===//
+
+#include "lib/Autodiff/Autodiff.h"
+#include "lib/Autodiff/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::convseq {
+#define GEN_PASS_DEF_GENERATEVJPPASS
+#include "lib/Autodiff/Passes.h.inc"
+} // namespace mlir::convseq
+
+using namespace mlir;
+using namespace mlir::convseq;
+
+namespace {
+
+constexpr StringLiteral kParamAttr = "convseq.param";
+constexpr StringLiteral kIOAttr = "convseq.io";
+constexpr StringLiteral kFrozenAttr = "convseq.frozen";
+
+/// The name a value has at the entry-point boundary, from its
+/// `convseq.param` or `convseq.io` attribute, or `fallback`.
+std::string boundaryName(DictionaryAttr attrs, const Twine &fallback) {
+  if (attrs)
+    for (StringLiteral key : {kParamAttr, kIOAttr})
+      if (auto name = attrs.getAs<StringAttr>(key))
+        return name.str();
+  return fallback.str();
+}
+
+/// Adds `@<name>_vjp` next to `forward`.
+LogicalResult generateVJP(func::FuncOp forward, SymbolTable &symbols) {
+  if (!forward.getBody().hasOneBlock())
+    return forward.emitOpError("must have one block to be differentiated");
+  std::string name = (forward.getSymName() + "_vjp").str();
+  if (symbols.lookup(name))
+    return forward.emitOpError()
+           << "cannot be differentiated: '@" << name << "' exists already";
+
+  OpBuilder builder(forward->getContext());
+  builder.setInsertionPointAfter(forward);
+  auto vjp = cast<func::FuncOp>(builder.clone(*forward));
+  vjp.setSymName(name);
+  symbols.insert(vjp);
+  Block &block = vjp.getBody().front();
+  auto ret = cast<func::ReturnOp>(block.getTerminator());
+  MLIRContext *ctx = forward.getContext();
+  auto named = [&](const std::string &text) {
+    return DictionaryAttr::get(ctx,
+                               {NamedAttribute(StringAttr::get(ctx, kIOAttr),
+                                               StringAttr::get(ctx, text))});
+  };
+
+  // A cotangent argument per differentiable result.
+  SmallVector<Value> outputs, cotangents;
+  SmallVector<DictionaryAttr> argAttrs;
+  for (unsigned i = 0; i < vjp.getNumArguments(); ++i)
+    argAttrs.push_back(vjp.getArgAttrDict(i));
+  for (auto [index, output] : llvm::enumerate(ret.getOperands())) {
+    if (!isDifferentiable(output))
+      continue;
+    outputs.push_back(output);
+    cotangents.push_back(block.addArgument(output.getType(), output.getLoc()));
+    argAttrs.push_back(
+        named("grad." + boundaryName(vjp.getResultAttrDict(index),
+                                     "result" + Twine(index))));
+  }
+
+  // The arguments to differentiate.
+  SmallVector<Value> inputs;
+  SmallVector<DictionaryAttr> resultAttrs;
+  for (unsigned i = 0; i < ret.getNumOperands(); ++i)
+    resultAttrs.push_back(vjp.getResultAttrDict(i));
+  for (BlockArgument arg : forward.getArguments()) {
+    DictionaryAttr attrs = forward.getArgAttrDict(arg.getArgNumber());
+    if (!isDifferentiable(arg) || (attrs && attrs.get(kFrozenAttr)))
+      continue;
+    inputs.push_back(block.getArgument(arg.getArgNumber()));
+    resultAttrs.push_back(named(
+        "grad." + boundaryName(attrs, "arg" + Twine(arg.getArgNumber()))));
+  }
+
+  builder.setInsertionPoint(ret);
+  FailureOr<SmallVector<Value>> gradients =
+      buildGradients(builder, block, outputs, cotangents, inputs);
+  if (failed(gradients))
+    return failure();
+  SmallVector<Value> results(ret.getOperands());
+  llvm::append_range(results, *gradients);
+  func::ReturnOp::create(builder, ret.getLoc(), results);
+  ret.erase();
+
+  vjp.setFunctionType(FunctionType::get(ctx, block.getArgumentTypes(),
+                                        ValueRange(results).getTypes()));
+  vjp.setAllArgAttrs(argAttrs);
+  vjp.setAllResultAttrs(resultAttrs);
+  return success();
+}
+
+struct GenerateVJPPass
+    : public mlir::convseq::impl::GenerateVJPPassBase<GenerateVJPPass> {
+  using GenerateVJPPassBase::GenerateVJPPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<func::FuncOp> selected;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (!func.isExternal() &&
+          (functions.empty() ||
+           llvm::is_contained(functions, func.getSymName())))
+        selected.push_back(func);
+    for (const std::string &name : functions)
+      if (!symbols.lookup<func::FuncOp>(name)) {
+        module.emitError() << "no function '@" << name << "' to differentiate";
+        return signalPassFailure();
+      }
+    for (func::FuncOp func : selected)
+      if (failed(generateVJP(func, symbols)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
