@@ -1,4 +1,4 @@
-//===- Attention.cpp - dot_product_attention to linalg --------------------===//
+//===- Attention.cpp - dot_product_attention and its gradient to linalg ---===//
 //
 // The reference lowering: scores = Q K^T (a contraction over E), scaled and
 // masked with -inf, a -inf-safe softmax, optional dropout, then P V. It
@@ -40,6 +40,85 @@ Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
       .front();
 }
 
+/// The attention probabilities softmax(Q K^T * scale + mask), before
+/// dropout: -inf where the key is padding or in the causal future, so such
+/// keys get probability 0 and a row with no admissible key all zeros.
+Value buildProbabilities(OpBuilder &rewriter, Location loc, Value query,
+                         Value key, Value keyMask, bool causal, double scale) {
+  MLIRContext *ctx = rewriter.getContext();
+  Type elementType = cast<RankedTensorType>(query.getType()).getElementType();
+  SmallVector<OpFoldResult> q = getSizes(rewriter, loc, query);
+  SmallVector<OpFoldResult> k = getSizes(rewriter, loc, key);
+
+  AffineExpr batch, head, row, col, inner;
+  bindDims(ctx, batch, head, row, col, inner);
+  // scores[b, h, i, j] = sum_e q[b, h, i, e] k[b, h, j, e], loops
+  // (b, h, i, j, e): both rows are contiguous along e.
+  Value scores = contract(rewriter, loc, query, key,
+                          AffineMap::get(5, 0, {batch, head, row, inner}, ctx),
+                          AffineMap::get(5, 0, {batch, head, col, inner}, ctx),
+                          AffineMap::get(5, 0, {batch, head, row, col}, ctx), 4,
+                          {q[0], q[1], q[2], k[2]}, elementType);
+
+  // Scale, and -inf where the key is padding or in the causal future.
+  Value numQueries = tensor::DimOp::create(rewriter, loc, query, 2);
+  Value numKeys = tensor::DimOp::create(rewriter, loc, key, 2);
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(4, ctx);
+  SmallVector<Value> inputs = {scores};
+  SmallVector<AffineMap> maps = {identity};
+  if (keyMask) {
+    inputs.push_back(keyMask);
+    maps.push_back(AffineMap::get(
+        4, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(3, ctx)}, ctx));
+  }
+  maps.push_back(identity);
+  Value masked =
+      buildGeneric(
+          rewriter, loc, inputs,
+          createEmpty(rewriter, loc, getSizes(rewriter, loc, scores),
+                      elementType),
+          maps, SmallVector<IteratorType>(4, IteratorType::parallel),
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value scaled = arith::MulFOp::create(
+                b, l, args[0], floatConstant(b, l, elementType, scale));
+            Value admissible;
+            if (keyMask)
+              admissible = args[1];
+            if (causal) {
+              // j <= i + S - T
+              Value i = linalg::IndexOp::create(b, l, 2);
+              Value j = linalg::IndexOp::create(b, l, 3);
+              Value limit = arith::SubIOp::create(
+                  b, l, arith::AddIOp::create(b, l, i, numKeys), numQueries);
+              Value visible = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::sle, j, limit);
+              admissible =
+                  admissible ? arith::AndIOp::create(b, l, admissible, visible)
+                             : visible;
+            }
+            if (!admissible)
+              return SmallVector<Value>{scaled};
+            Value negInf = floatConstant(
+                b, l, elementType, -std::numeric_limits<double>::infinity());
+            return SmallVector<Value>{
+                arith::SelectOp::create(b, l, admissible, scaled, negInf)};
+          })
+          .front();
+  return buildSoftmax(rewriter, loc, masked);
+}
+
+/// The loop expressions (b, h, i, j, e) of a 5-loop attention contraction.
+struct Loops {
+  AffineExpr batch, head, row, col, inner;
+
+  explicit Loops(MLIRContext *ctx) {
+    bindDims(ctx, batch, head, row, col, inner);
+  }
+  AffineMap map(ArrayRef<AffineExpr> exprs) const {
+    return AffineMap::get(5, 0, exprs, batch.getContext());
+  }
+};
+
 struct DotProductAttentionLowering
     : OpConversionPattern<DotProductAttentionOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -48,76 +127,11 @@ struct DotProductAttentionLowering
   matchAndRewrite(DotProductAttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    Value query = adaptor.getQuery(), key = adaptor.getKey(),
-          value = adaptor.getValue();
+    Value query = adaptor.getQuery(), value = adaptor.getValue();
     Type elementType = cast<RankedTensorType>(query.getType()).getElementType();
-    SmallVector<OpFoldResult> q = getSizes(rewriter, loc, query);
-    SmallVector<OpFoldResult> k = getSizes(rewriter, loc, key);
-    SmallVector<OpFoldResult> v = getSizes(rewriter, loc, value);
-
-    AffineExpr batch, head, row, col, inner;
-    bindDims(ctx, batch, head, row, col, inner);
-    // scores[b, h, i, j] = sum_e q[b, h, i, e] k[b, h, j, e], loops
-    // (b, h, i, j, e): both rows are contiguous along e.
-    Value scores = contract(
-        rewriter, loc, query, key,
-        AffineMap::get(5, 0, {batch, head, row, inner}, ctx),
-        AffineMap::get(5, 0, {batch, head, col, inner}, ctx),
-        AffineMap::get(5, 0, {batch, head, row, col}, ctx), 4,
-        {q[0], q[1], q[2], k[2]}, elementType);
-
-    // Scale, and -inf where the key is padding or in the causal future.
-    Value keyMask = adaptor.getKeyMask();
-    bool causal = op.getCausal();
-    double scale = op.getEffectiveScale();
-    Value numQueries = tensor::DimOp::create(rewriter, loc, query, 2);
-    Value numKeys = tensor::DimOp::create(rewriter, loc, key, 2);
-    AffineMap identity = AffineMap::getMultiDimIdentityMap(4, ctx);
-    SmallVector<Value> inputs = {scores};
-    SmallVector<AffineMap> maps = {identity};
-    if (keyMask) {
-      inputs.push_back(keyMask);
-      maps.push_back(AffineMap::get(4, 0, {getAffineDimExpr(0, ctx),
-                                           getAffineDimExpr(3, ctx)},
-                                    ctx));
-    }
-    maps.push_back(identity);
-    Value masked =
-        buildGeneric(
-            rewriter, loc, inputs,
-            createEmpty(rewriter, loc, getSizes(rewriter, loc, scores),
-                        elementType),
-            maps, SmallVector<IteratorType>(4, IteratorType::parallel),
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value scaled = arith::MulFOp::create(
-                  b, l, args[0], floatConstant(b, l, elementType, scale));
-              Value admissible;
-              if (keyMask)
-                admissible = args[1];
-              if (causal) {
-                // j <= i + S - T
-                Value i = linalg::IndexOp::create(b, l, 2);
-                Value j = linalg::IndexOp::create(b, l, 3);
-                Value limit = arith::SubIOp::create(
-                    b, l, arith::AddIOp::create(b, l, i, numKeys), numQueries);
-                Value visible = arith::CmpIOp::create(
-                    b, l, arith::CmpIPredicate::sle, j, limit);
-                admissible = admissible ? arith::AndIOp::create(b, l,
-                                                                admissible,
-                                                                visible)
-                                        : visible;
-              }
-              if (!admissible)
-                return SmallVector<Value>{scaled};
-              Value negInf = floatConstant(
-                  b, l, elementType, -std::numeric_limits<double>::infinity());
-              return SmallVector<Value>{
-                  arith::SelectOp::create(b, l, admissible, scaled, negInf)};
-            })
-            .front();
-
-    Value probs = buildSoftmax(rewriter, loc, masked);
+    Value probs = buildProbabilities(rewriter, loc, query, adaptor.getKey(),
+                                     adaptor.getKeyMask(), op.getCausal(),
+                                     op.getEffectiveScale());
     double rate = op.getDropout().convertToDouble();
     if (rate > 0.0)
       probs = buildDropout(rewriter, loc, probs, adaptor.getSeed(),
@@ -125,12 +139,84 @@ struct DotProductAttentionLowering
 
     // out[b, h, i, f] = sum_j p[b, h, i, j] v[b, h, j, f], loops
     // (b, h, i, j, f): f innermost streams a row of V into a row of out.
+    SmallVector<OpFoldResult> q = getSizes(rewriter, loc, query);
+    SmallVector<OpFoldResult> v = getSizes(rewriter, loc, value);
+    Loops l(rewriter.getContext());
     Value out = contract(rewriter, loc, probs, value,
-                         AffineMap::get(5, 0, {batch, head, row, col}, ctx),
-                         AffineMap::get(5, 0, {batch, head, col, inner}, ctx),
-                         AffineMap::get(5, 0, {batch, head, row, inner}, ctx),
-                         3, {q[0], q[1], q[2], v[3]}, elementType);
+                         l.map({l.batch, l.head, l.row, l.col}),
+                         l.map({l.batch, l.head, l.col, l.inner}),
+                         l.map({l.batch, l.head, l.row, l.inner}), 3,
+                         {q[0], q[1], q[2], v[3]}, elementType);
     rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// Recomputes P (and the dropout mask) and applies the chain rule through
+/// P V, the dropout, the softmax and the scaled Q K^T.
+struct DotProductAttentionGradLowering
+    : OpConversionPattern<DotProductAttentionGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(DotProductAttentionGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value query = adaptor.getQuery(), key = adaptor.getKey(),
+          value = adaptor.getValue(), dOut = adaptor.getResultGrad();
+    Type elementType = cast<RankedTensorType>(query.getType()).getElementType();
+    double scale = op.getEffectiveScale();
+    Value probs = buildProbabilities(
+        rewriter, loc, query, key, adaptor.getKeyMask(), op.getCausal(), scale);
+    double rate = op.getDropout().convertToDouble();
+    auto dropout = [&](Value x) {
+      return rate > 0.0 ? buildDropout(rewriter, loc, x, adaptor.getSeed(),
+                                       adaptor.getStep(), rate, op.getStream())
+                        : x;
+    };
+    Value dropped = dropout(probs);
+
+    SmallVector<OpFoldResult> q = getSizes(rewriter, loc, query);
+    SmallVector<OpFoldResult> k = getSizes(rewriter, loc, key);
+    SmallVector<OpFoldResult> v = getSizes(rewriter, loc, value);
+    Loops l(rewriter.getContext());
+    // dV[b, h, j, f] = sum_i Pd[b, h, i, j] dO[b, h, i, f]: loops
+    // (b, h, j, i, f), i reduced.
+    Value dValue = contract(rewriter, loc, dropped, dOut,
+                            l.map({l.batch, l.head, l.col, l.row}),
+                            l.map({l.batch, l.head, l.col, l.inner}),
+                            l.map({l.batch, l.head, l.row, l.inner}), 3,
+                            {v[0], v[1], v[2], v[3]}, elementType);
+    // dPd[b, h, i, j] = sum_f dO[b, h, i, f] V[b, h, j, f].
+    Value dDropped = contract(rewriter, loc, dOut, value,
+                              l.map({l.batch, l.head, l.row, l.inner}),
+                              l.map({l.batch, l.head, l.col, l.inner}),
+                              l.map({l.batch, l.head, l.row, l.col}), 4,
+                              {q[0], q[1], q[2], k[2]}, elementType);
+    // Through the dropout (linear) and the softmax; the scale of the
+    // scores goes into dS.
+    Value dScores = buildSoftmaxGrad(rewriter, loc, probs, dropout(dDropped));
+    if (scale != 1.0)
+      dScores = buildElementwise(
+          rewriter, loc, dScores,
+          createEmpty(rewriter, loc, getSizes(rewriter, loc, dScores),
+                      elementType),
+          [&](OpBuilder &b, Location nl, ValueRange args) {
+            return SmallVector<Value>{arith::MulFOp::create(
+                b, nl, args[0], floatConstant(b, nl, elementType, scale))};
+          });
+    // dQ[b, h, i, e] = sum_j dS[b, h, i, j] K[b, h, j, e].
+    Value dQuery = contract(
+        rewriter, loc, dScores, key, l.map({l.batch, l.head, l.row, l.col}),
+        l.map({l.batch, l.head, l.col, l.inner}),
+        l.map({l.batch, l.head, l.row, l.inner}), 3, q, elementType);
+    // dK[b, h, j, e] = sum_i dS[b, h, i, j] Q[b, h, i, e]: loops
+    // (b, h, j, i, e), i reduced.
+    Value dKey = contract(
+        rewriter, loc, dScores, query, l.map({l.batch, l.head, l.col, l.row}),
+        l.map({l.batch, l.head, l.col, l.inner}),
+        l.map({l.batch, l.head, l.row, l.inner}), 3, k, elementType);
+    rewriter.replaceOp(op, ValueRange{dQuery, dKey, dValue});
     return success();
   }
 };
@@ -138,5 +224,6 @@ struct DotProductAttentionLowering
 } // namespace
 
 void lowering::populateAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<DotProductAttentionLowering>(patterns.getContext());
+  patterns.add<DotProductAttentionLowering, DotProductAttentionGradLowering>(
+      patterns.getContext());
 }

@@ -1,4 +1,4 @@
-//===- Conv.cpp - The depthwise convolutions to linalg --------------------===//
+//===- Conv.cpp - The depthwise convolutions and gradients to linalg ------===//
 //
 // All three convolutions are one loop nest (b, i, j, c) over output position,
 // tap and channel, reading a zero-padded copy of the (masked) input at
@@ -7,6 +7,10 @@
 //   lightweight  weight[c floordiv (D/H), j]
 //   dynamic      kernel[b, i, c floordiv (D/H), j]
 //   dilated      weight[c, j]
+//
+// The input gradient is the same nest over dy padded the other way round
+// (tap j of output t reads dy at t + r (k - 1 - j)); the weight gradients
+// correlate dy with the padded input, reducing over what the taps share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,19 +37,31 @@ Value applyMask(OpBuilder &b, Location loc, Value input, Value mask) {
   AffineMap identity = AffineMap::getMultiDimIdentityMap(3, ctx);
   AffineMap maskMap = AffineMap::get(3, 0, {batch, pos}, ctx);
   auto type = cast<RankedTensorType>(input.getType());
-  Value init = createEmpty(b, loc, getSizes(b, loc, input),
-                           type.getElementType());
+  Value init =
+      createEmpty(b, loc, getSizes(b, loc, input), type.getElementType());
   SmallVector<utils::IteratorType> parallel(3, utils::IteratorType::parallel);
-  return buildGeneric(
-             b, loc, {input, mask}, init, {identity, maskMap, identity},
-             parallel,
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value zero =
-                   floatConstant(nb, nl, type.getElementType(), 0.0);
-               return SmallVector<Value>{
-                   arith::SelectOp::create(nb, nl, args[1], args[0], zero)};
-             })
+  return buildGeneric(b, loc, {input, mask}, init,
+                      {identity, maskMap, identity}, parallel,
+                      [&](OpBuilder &nb, Location nl, ValueRange args) {
+                        Value zero =
+                            floatConstant(nb, nl, type.getElementType(), 0.0);
+                        return SmallVector<Value>{arith::SelectOp::create(
+                            nb, nl, args[1], args[0], zero)};
+                      })
       .front();
+}
+
+/// Pads `value` ([B, L, ...]) with `before` and `after` zero rows along L.
+Value padPositions(OpBuilder &b, Location loc, Value value, int64_t before,
+                   int64_t after) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<OpFoldResult> low(type.getRank(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> high(type.getRank(), b.getIndexAttr(0));
+  low[1] = b.getIndexAttr(before);
+  high[1] = b.getIndexAttr(after);
+  return tensor::PadOp::create(
+      b, loc, Type(), value, low, high,
+      floatConstant(b, loc, type.getElementType(), 0.0));
 }
 
 /// The shared loop nest. `weightMap` maps the loops (b, i, j, c) to the
@@ -62,12 +78,7 @@ Value buildDepthwiseConv(OpBuilder &b, Location loc, Value input, Value mask,
   // Inputs outside [0, L) read as zero: pad p*r rows before, (k-1-p)*r after.
   int64_t before = convPaddingTaps(kernelSize, causal) * dilation;
   int64_t after = (kernelSize - 1) * dilation - before;
-  SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(before),
-                                   b.getIndexAttr(0)};
-  SmallVector<OpFoldResult> high = {b.getIndexAttr(0), b.getIndexAttr(after),
-                                    b.getIndexAttr(0)};
-  Value padded = tensor::PadOp::create(b, loc, Type(), input, low, high,
-                                       floatConstant(b, loc, elementType, 0.0));
+  Value padded = padPositions(b, loc, input, before, after);
 
   // Loops (b, i, j, c): the channel innermost, so each tap streams a
   // contiguous row of the input into a contiguous row of the output.
@@ -78,8 +89,7 @@ Value buildDepthwiseConv(OpBuilder &b, Location loc, Value input, Value mask,
   AffineMap outputMap = AffineMap::get(4, 0, {batch, pos, chan}, ctx);
   SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
   iterators[2] = utils::IteratorType::reduction;
-  Value init =
-      createFilled(b, loc, getSizes(b, loc, input), elementType, 0.0);
+  Value init = createFilled(b, loc, getSizes(b, loc, input), elementType, 0.0);
   return buildGeneric(b, loc, {padded, weight}, init,
                       {inputMap, weightMap, outputMap}, iterators,
                       multiplyAccumulate)
@@ -120,12 +130,12 @@ FailureOr<Taps> getTaps(DynamicConvOp op, DynamicConvOp::Adaptor adaptor,
   FailureOr<int64_t> group = channelsPerHead(adaptor.getInput(), op.getHeads());
   if (failed(group))
     return failure();
-  return Taps{adaptor.getKernel(),
-              AffineMap::get(4, 0,
-                             {loops[0], loops[1], loops[2].floorDiv(*group),
-                              loops[3]},
-                             op.getContext()),
-              1};
+  return Taps{
+      adaptor.getKernel(),
+      AffineMap::get(4, 0,
+                     {loops[0], loops[1], loops[2].floorDiv(*group), loops[3]},
+                     op.getContext()),
+      1};
 }
 
 FailureOr<Taps> getTaps(DilatedConvOp op, DilatedConvOp::Adaptor adaptor,
@@ -134,6 +144,159 @@ FailureOr<Taps> getTaps(DilatedConvOp op, DilatedConvOp::Adaptor adaptor,
               AffineMap::get(4, 0, {loops[2], loops[3]}, op.getContext()),
               static_cast<int64_t>(op.getDilation())};
 }
+
+/// dx[b, t, c] = sum_j w(b, t + r (p - j), c, j) dy[b, t + r (p - j), c]:
+/// dy (and a dynamic kernel) padded with r (k - 1 - p) rows before and r p
+/// after, read at t + r (k - 1 - j); masked positions get zero.
+struct ConvInputGradLowering : OpConversionPattern<ConvInputGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConvInputGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value dy = adaptor.getResultGrad(), weight = adaptor.getWeight();
+    auto type = cast<RankedTensorType>(dy.getType());
+    Type elementType = type.getElementType();
+    ConvVariant variant = op.getVariant();
+    if (variant != ConvVariant::dilated && type.isDynamicDim(2))
+      return rewriter.notifyMatchFailure(op, "model width must be static");
+    int64_t k = op.getKernelSize(), r = op.getDilation();
+    int64_t p = convPaddingTaps(k, op.getCausal());
+    Value padded = padPositions(rewriter, loc, dy, (k - 1 - p) * r, p * r);
+
+    // Loops (b, t, j, c).
+    AffineExpr batch, pos, tap, chan;
+    bindDims(ctx, batch, pos, tap, chan);
+    AffineExpr source = pos + (k - 1) * r - tap * r;
+    AffineMap weightMap;
+    switch (variant) {
+    case ConvVariant::lightweight:
+      weightMap =
+          AffineMap::get(4, 0, {chan.floorDiv(op.getHeadWidth()), tap}, ctx);
+      break;
+    case ConvVariant::dynamic:
+      weight = padPositions(rewriter, loc, weight, k - 1 - p, p);
+      weightMap = AffineMap::get(
+          4, 0, {batch, source, chan.floorDiv(op.getHeadWidth()), tap}, ctx);
+      break;
+    case ConvVariant::dilated:
+      weightMap = AffineMap::get(4, 0, {chan, tap}, ctx);
+      break;
+    }
+    SmallVector<utils::IteratorType> iterators(4,
+                                               utils::IteratorType::parallel);
+    iterators[2] = utils::IteratorType::reduction;
+    Value init = createFilled(rewriter, loc, getSizes(rewriter, loc, dy),
+                              elementType, 0.0);
+    Value grad =
+        buildGeneric(rewriter, loc, {padded, weight}, init,
+                     {AffineMap::get(4, 0, {batch, source, chan}, ctx),
+                      weightMap, AffineMap::get(4, 0, {batch, pos, chan}, ctx)},
+                     iterators, multiplyAccumulate)
+            .front();
+    if (Value mask = adaptor.getMask())
+      grad = applyMask(rewriter, loc, grad, mask);
+    rewriter.replaceOp(op, grad);
+    return success();
+  }
+};
+
+/// The taps' gradient: dy times the masked input padded as the forward op
+/// pads it, read at i + r j, reduced over what shares the tap.
+struct ConvWeightGradLowering : OpConversionPattern<ConvWeightGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConvWeightGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value input = adaptor.getInput(), dy = adaptor.getResultGrad();
+    auto type = cast<RankedTensorType>(input.getType());
+    Type elementType = type.getElementType();
+    ConvVariant variant = op.getVariant();
+    if (variant != ConvVariant::dilated && type.isDynamicDim(2))
+      return rewriter.notifyMatchFailure(op, "model width must be static");
+    int64_t k = op.getKernelSize(), r = op.getDilation();
+    int64_t p = convPaddingTaps(k, op.getCausal());
+    if (Value mask = adaptor.getMask())
+      input = applyMask(rewriter, loc, input, mask);
+    Value padded = padPositions(rewriter, loc, input, p * r, (k - 1 - p) * r);
+
+    using utils::IteratorType;
+    SmallVector<AffineMap> maps;
+    SmallVector<IteratorType> iterators;
+    SmallVector<OpFoldResult> x = getSizes(rewriter, loc, input);
+    SmallVector<OpFoldResult> sizes;
+    OpFoldResult taps = rewriter.getIndexAttr(k);
+    switch (variant) {
+    case ConvVariant::lightweight:
+    case ConvVariant::dynamic: {
+      // Loops (h, j, b, i, e) for lightweight, (b, i, h, j, e) for dynamic;
+      // channel c = h E + e.
+      bool dynamic = variant == ConvVariant::dynamic;
+      AffineExpr h, j, batch, pos, e;
+      if (dynamic)
+        bindDims(ctx, batch, pos, h, j, e);
+      else
+        bindDims(ctx, h, j, batch, pos, e);
+      // Channels split as [heads, E], so every loop is some operand's
+      // dimension (linalg infers the loop bounds from them).
+      int64_t width = op.getHeadWidth();
+      auto splitHeads = [&](Value sequence) -> Value {
+        auto seqType = cast<RankedTensorType>(sequence.getType());
+        SmallVector<OpFoldResult> seqSizes = getSizes(rewriter, loc, sequence);
+        return tensor::ExpandShapeOp::create(
+            rewriter, loc,
+            RankedTensorType::get({seqType.getDimSize(0), seqType.getDimSize(1),
+                                   static_cast<int64_t>(op.getHeads()), width},
+                                  elementType),
+            sequence, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}},
+            ArrayRef<OpFoldResult>{seqSizes[0], seqSizes[1],
+                                   rewriter.getIndexAttr(op.getHeads()),
+                                   rewriter.getIndexAttr(width)});
+      };
+      padded = splitHeads(padded);
+      dy = splitHeads(dy);
+      maps = {AffineMap::get(5, 0, {batch, pos + j, h, e}, ctx),
+              AffineMap::get(5, 0, {batch, pos, h, e}, ctx),
+              dynamic ? AffineMap::get(5, 0, {batch, pos, h, j}, ctx)
+                      : AffineMap::get(5, 0, {h, j}, ctx)};
+      OpFoldResult heads = rewriter.getIndexAttr(op.getHeads());
+      if (dynamic) {
+        iterators = {IteratorType::parallel, IteratorType::parallel,
+                     IteratorType::parallel, IteratorType::parallel,
+                     IteratorType::reduction};
+        sizes = {x[0], x[1], heads, taps};
+      } else {
+        iterators = {IteratorType::parallel, IteratorType::parallel,
+                     IteratorType::reduction, IteratorType::reduction,
+                     IteratorType::reduction};
+        sizes = {heads, taps};
+      }
+      break;
+    }
+    case ConvVariant::dilated: {
+      // Loops (c, j, b, i).
+      AffineExpr chan, j, batch, pos;
+      bindDims(ctx, chan, j, batch, pos);
+      maps = {AffineMap::get(4, 0, {batch, pos + j * r, chan}, ctx),
+              AffineMap::get(4, 0, {batch, pos, chan}, ctx),
+              AffineMap::get(4, 0, {chan, j}, ctx)};
+      iterators = {IteratorType::parallel, IteratorType::parallel,
+                   IteratorType::reduction, IteratorType::reduction};
+      sizes = {x[2], taps};
+      break;
+    }
+    }
+    Value init = createFilled(rewriter, loc, sizes, elementType, 0.0);
+    rewriter.replaceOp(op, buildGeneric(rewriter, loc, {padded, dy}, init, maps,
+                                        iterators, multiplyAccumulate));
+    return success();
+  }
+};
 
 struct ApplyMaskLowering : OpConversionPattern<ApplyMaskOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -161,11 +324,11 @@ struct DepthwiseConvLowering : OpConversionPattern<OpTy> {
     FailureOr<Taps> taps = getTaps(op, adaptor, loops);
     if (failed(taps))
       return rewriter.notifyMatchFailure(op, "model width must be static");
-    rewriter.replaceOp(
-        op, buildDepthwiseConv(rewriter, op.getLoc(), adaptor.getInput(),
-                               adaptor.getMask(), taps->weight, taps->map,
-                               op.getKernelSize(), taps->dilation,
-                               op.getCausal()));
+    rewriter.replaceOp(op, buildDepthwiseConv(rewriter, op.getLoc(),
+                                              adaptor.getInput(),
+                                              adaptor.getMask(), taps->weight,
+                                              taps->map, op.getKernelSize(),
+                                              taps->dilation, op.getCausal()));
     return success();
   }
 };
@@ -175,5 +338,6 @@ struct DepthwiseConvLowering : OpConversionPattern<OpTy> {
 void lowering::populateConvPatterns(RewritePatternSet &patterns) {
   patterns.add<ApplyMaskLowering, DepthwiseConvLowering<LightweightConvOp>,
                DepthwiseConvLowering<DynamicConvOp>,
-               DepthwiseConvLowering<DilatedConvOp>>(patterns.getContext());
+               DepthwiseConvLowering<DilatedConvOp>, ConvInputGradLowering,
+               ConvWeightGradLowering>(patterns.getContext());
 }

@@ -1,4 +1,5 @@
-//===- Linear.cpp - linear, split_heads, merge_heads to linalg ------------===//
+//===- Linear.cpp - linear, its weight gradient and head reshapes to linalg
+//===//
 
 #include "lib/Conversion/ConvSeqToLinalg/PopulatePatterns.h"
 #include "lib/Conversion/ConvSeqToLinalg/Utils.h"
@@ -14,6 +15,21 @@ using namespace mlir::convseq;
 using namespace mlir::convseq::lowering;
 
 namespace {
+
+/// `value * scale` as an element-wise epilogue; `value` itself when the
+/// scale is 1.
+Value scaleBy(OpBuilder &b, Location loc, Value value, double scale) {
+  if (scale == 1.0)
+    return value;
+  Type elementType = cast<RankedTensorType>(value.getType()).getElementType();
+  Value out = createEmpty(b, loc, getSizes(b, loc, value), elementType);
+  return buildElementwise(
+      b, loc, value, out, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value factor = floatConstant(nb, l, elementType, scale);
+        return SmallVector<Value>{
+            arith::MulFOp::create(nb, l, args[0], factor)};
+      });
+}
 
 /// [d0, ..., dn-2, K] x [K, N] (or [N, K] transposed) as one linalg.contract
 /// over the leading loops and k, n. The input keeps its shape: reshaping
@@ -56,24 +72,62 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
     sizes.back() = getSizes(rewriter, loc, weight)[transposed ? 0 : 1];
     Value init = createFilled(rewriter, loc, sizes, elementType, 0.0);
     Value product =
-        linalg::ContractOp::create(
-            rewriter, loc, TypeRange{init.getType()}, ValueRange{input, weight},
-            ValueRange{init},
-            rewriter.getAffineMapArrayAttr({withLast(k), weightMap, withLast(n)}))
+        linalg::ContractOp::create(rewriter, loc, TypeRange{init.getType()},
+                                   ValueRange{input, weight}, ValueRange{init},
+                                   rewriter.getAffineMapArrayAttr(
+                                       {withLast(k), weightMap, withLast(n)}))
             .getResult(0);
 
-    double scale = op.getScale().convertToDouble();
-    if (scale != 1.0) {
-      Value out = createEmpty(rewriter, loc, sizes, elementType);
-      product = buildElementwise(
-          rewriter, loc, product, out,
-          [&](OpBuilder &b, Location l, ValueRange args) {
-            Value factor = floatConstant(b, l, elementType, scale);
-            return SmallVector<Value>{
-                arith::MulFOp::create(b, l, args[0], factor)};
-          });
-    }
-    rewriter.replaceOp(op, product);
+    rewriter.replaceOp(
+        op, scaleBy(rewriter, loc, product, op.getScale().convertToDouble()));
+    return success();
+  }
+};
+
+/// dW[k, n] = scale * sum_rows x[..., k] dy[..., n] as one linalg.contract
+/// that reduces over every leading loop; [n, k] for a transposed weight.
+/// The contiguous dimension of the result is the innermost loop.
+struct LinearWeightGradLowering : OpConversionPattern<LinearWeightGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LinearWeightGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value input = adaptor.getInput(), dy = adaptor.getResultGrad();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type elementType = resultType.getElementType();
+    unsigned rows = cast<RankedTensorType>(input.getType()).getRank() - 1;
+    bool transposed = op.getTransposeWeight();
+
+    unsigned loops = rows + 2;
+    SmallVector<AffineExpr> leading;
+    for (unsigned d = 0; d < rows; ++d)
+      leading.push_back(getAffineDimExpr(d, ctx));
+    AffineExpr k = getAffineDimExpr(transposed ? rows + 1 : rows, ctx);
+    AffineExpr n = getAffineDimExpr(transposed ? rows : rows + 1, ctx);
+    auto withLast = [&](AffineExpr last) {
+      SmallVector<AffineExpr> exprs(leading);
+      exprs.push_back(last);
+      return AffineMap::get(loops, 0, exprs, ctx);
+    };
+    AffineMap outMap = transposed ? AffineMap::get(loops, 0, {n, k}, ctx)
+                                  : AffineMap::get(loops, 0, {k, n}, ctx);
+    SmallVector<OpFoldResult> x = getSizes(rewriter, loc, input);
+    SmallVector<OpFoldResult> y = getSizes(rewriter, loc, dy);
+    SmallVector<OpFoldResult> sizes = {x.back(), y.back()};
+    if (transposed)
+      std::swap(sizes[0], sizes[1]);
+    Value init = createFilled(rewriter, loc, sizes, elementType, 0.0);
+    Value product =
+        linalg::ContractOp::create(
+            rewriter, loc, TypeRange{init.getType()}, ValueRange{input, dy},
+            ValueRange{init},
+            rewriter.getAffineMapArrayAttr({withLast(k), withLast(n), outMap}))
+            .getResult(0);
+    rewriter.replaceOp(
+        op, scaleBy(rewriter, loc, product, op.getScale().convertToDouble()));
     return success();
   }
 };
@@ -100,8 +154,9 @@ struct SplitHeadsLowering : OpConversionPattern<SplitHeadsOp> {
         rewriter, loc, expandedType, input,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}},
         ArrayRef<OpFoldResult>{sizes[0], sizes[1], heads, headWidth});
-    Value init = createEmpty(rewriter, loc, {sizes[0], heads, sizes[1], headWidth},
-                             resultType.getElementType());
+    Value init =
+        createEmpty(rewriter, loc, {sizes[0], heads, sizes[1], headWidth},
+                    resultType.getElementType());
     rewriter.replaceOp(op, linalg::TransposeOp::create(
                                rewriter, loc, expanded, init,
                                rewriter.getDenseI64ArrayAttr({0, 2, 1, 3}))
@@ -121,13 +176,13 @@ struct MergeHeadsLowering : OpConversionPattern<MergeHeadsOp> {
     Value input = adaptor.getInput();
     SmallVector<OpFoldResult> s = getSizes(rewriter, loc, input);
     Type elementType = cast<RankedTensorType>(input.getType()).getElementType();
-    Value init = createEmpty(rewriter, loc, {s[0], s[2], s[1], s[3]},
-                             elementType);
-    Value transposed = linalg::TransposeOp::create(
-                           rewriter, loc, input, init,
-                           rewriter.getDenseI64ArrayAttr({0, 2, 1, 3}))
-                           .getResult()
-                           .front();
+    Value init =
+        createEmpty(rewriter, loc, {s[0], s[2], s[1], s[3]}, elementType);
+    Value transposed =
+        linalg::TransposeOp::create(rewriter, loc, input, init,
+                                    rewriter.getDenseI64ArrayAttr({0, 2, 1, 3}))
+            .getResult()
+            .front();
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
         op, op.getType(), transposed,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
@@ -138,6 +193,6 @@ struct MergeHeadsLowering : OpConversionPattern<MergeHeadsOp> {
 } // namespace
 
 void lowering::populateLinearPatterns(RewritePatternSet &patterns) {
-  patterns.add<LinearLowering, SplitHeadsLowering, MergeHeadsLowering>(
-      patterns.getContext());
+  patterns.add<LinearLowering, LinearWeightGradLowering, SplitHeadsLowering,
+               MergeHeadsLowering>(patterns.getContext());
 }

@@ -1,4 +1,4 @@
-//===- Tokens.cpp - embedding, positions, masks and shifts to linalg ------===//
+//===- Tokens.cpp - embedding (and its gradient), positions, masks, shifts ===//
 
 #include "lib/Conversion/ConvSeqToLinalg/PopulatePatterns.h"
 #include "lib/Conversion/ConvSeqToLinalg/Utils.h"
@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -43,12 +44,12 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
     AffineMap outMap = AffineMap::getMultiDimIdentityMap(idRank + 1, ctx);
     rewriter.replaceOp(
         op, buildGeneric(
-                rewriter, loc, ids, createEmpty(rewriter, loc, sizes, elementType),
-                {idMap, outMap},
+                rewriter, loc, ids,
+                createEmpty(rewriter, loc, sizes, elementType), {idMap, outMap},
                 SmallVector<IteratorType>(idRank + 1, IteratorType::parallel),
                 [&](OpBuilder &b, Location l, ValueRange args) {
-                  Value id =
-                      arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+                  Value id = arith::IndexCastOp::create(b, l, b.getIndexType(),
+                                                        args[0]);
                   Value zero = arith::ConstantIndexOp::create(b, l, 0);
                   Value inRange = arith::AndIOp::create(
                       b, l,
@@ -64,6 +65,97 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
                       b, l, inRange, element,
                       floatConstant(b, l, elementType, 0.0))};
                 }));
+    return success();
+  }
+};
+
+/// dE[v, :] = sum of dy[p, :] over the positions p with ids[p] == v: a
+/// serial loop over the positions that adds each row of dy into its row of
+/// dE in place (the rows of one id must not race); ids outside [0, V) are
+/// skipped. It is B L D additions, negligible next to the matrix products.
+struct EmbeddingGradLowering : OpConversionPattern<EmbeddingGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(EmbeddingGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value ids = adaptor.getIds(), dy = adaptor.getResultGrad();
+    auto idType = cast<RankedTensorType>(ids.getType());
+    auto tableType = cast<RankedTensorType>(op.getType());
+    Type elementType = tableType.getElementType();
+    unsigned idRank = idType.getRank();
+    if (idRank == 0 || tableType.isDynamicDim(1))
+      return rewriter.notifyMatchFailure(
+          op, "needs at least one id dimension and a static width");
+
+    // ids as [N], dy as [N, D].
+    ReassociationIndices positions;
+    for (unsigned d = 0; d < idRank; ++d)
+      positions.push_back(d);
+    if (idRank > 1) {
+      ids = tensor::CollapseShapeOp::create(
+          rewriter, loc, ids, ArrayRef<ReassociationIndices>{positions});
+      dy = tensor::CollapseShapeOp::create(
+          rewriter, loc, dy,
+          ArrayRef<ReassociationIndices>{positions, {idRank}});
+    }
+    SmallVector<OpFoldResult> tableSizes = {
+        rewriter.getIndexAttr(tableType.getDimSize(0)),
+        getSizes(rewriter, loc, dy)[1]};
+    Value zeros = createFilled(rewriter, loc, tableSizes, elementType, 0.0);
+    Value vocab =
+        arith::ConstantIndexOp::create(rewriter, loc, tableType.getDimSize(0));
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value count = tensor::DimOp::create(rewriter, loc, ids, 0);
+    OpFoldResult width = tableSizes[1];
+    auto rowType =
+        RankedTensorType::get({tableType.getDimSize(1)}, elementType);
+
+    auto loop = scf::ForOp::create(
+        rewriter, loc, zero, count, one, ValueRange{zeros},
+        [&](OpBuilder &b, Location l, Value position, ValueRange acc) {
+          Value id = arith::IndexCastOp::create(
+              b, l, b.getIndexType(),
+              tensor::ExtractOp::create(b, l, ids, position));
+          Value inRange = arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, id, zero),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, id,
+                                    vocab));
+          auto branch = scf::IfOp::create(
+              b, l, inRange,
+              [&](OpBuilder &tb, Location tl) {
+                SmallVector<OpFoldResult> unit = {tb.getIndexAttr(1),
+                                                  tb.getIndexAttr(1)};
+                SmallVector<OpFoldResult> rowSizes = {tb.getIndexAttr(1),
+                                                      width};
+                Value source = tensor::ExtractSliceOp::create(
+                    tb, tl, rowType, dy,
+                    ArrayRef<OpFoldResult>{position, tb.getIndexAttr(0)},
+                    rowSizes, unit);
+                SmallVector<OpFoldResult> target = {id, tb.getIndexAttr(0)};
+                Value row = tensor::ExtractSliceOp::create(
+                    tb, tl, rowType, acc[0], target, rowSizes, unit);
+                Value sum = buildElementwise(
+                    tb, tl, {row, source}, row,
+                    [](OpBuilder &nb, Location nl, ValueRange args) {
+                      return SmallVector<Value>{
+                          arith::AddFOp::create(nb, nl, args[0], args[1])};
+                    });
+                scf::YieldOp::create(
+                    tb, tl,
+                    tensor::InsertSliceOp::create(tb, tl, sum, acc[0], target,
+                                                  rowSizes, unit)
+                        .getResult());
+              },
+              [&](OpBuilder &eb, Location el) {
+                scf::YieldOp::create(eb, el, acc[0]);
+              });
+          scf::YieldOp::create(b, l, branch.getResults());
+        });
+    rewriter.replaceOp(op, loop.getResults());
     return success();
   }
 };
@@ -85,8 +177,8 @@ struct AddPositionsLowering : OpConversionPattern<AddPositionsOp> {
     Type elementType = type.getElementType();
     int64_t half = width / 2;
     Value offset = adaptor.getOffset();
-    Value init = createEmpty(rewriter, loc, getSizes(rewriter, loc, input),
-                             elementType);
+    Value init =
+        createEmpty(rewriter, loc, getSizes(rewriter, loc, input), elementType);
     rewriter.replaceOp(
         op, buildElementwise(
                 rewriter, loc, input, init,
@@ -131,14 +223,14 @@ struct PaddingMaskLowering : OpConversionPattern<PaddingMaskOp> {
                              rewriter.getI1Type());
     int64_t padId = op.getPadId();
     rewriter.replaceOp(
-        op, buildElementwise(rewriter, loc, ids, init,
-                             [&](OpBuilder &b, Location l, ValueRange args) {
-                               Value pad =
-                                   intConstant(b, l, args[0].getType(), padId);
-                               return SmallVector<Value>{arith::CmpIOp::create(
-                                   b, l, arith::CmpIPredicate::ne, args[0],
-                                   pad)};
-                             }));
+        op,
+        buildElementwise(rewriter, loc, ids, init,
+                         [&](OpBuilder &b, Location l, ValueRange args) {
+                           Value pad =
+                               intConstant(b, l, args[0].getType(), padId);
+                           return SmallVector<Value>{arith::CmpIOp::create(
+                               b, l, arith::CmpIPredicate::ne, args[0], pad)};
+                         }));
     return success();
   }
 };
@@ -185,6 +277,6 @@ struct ShiftRightLowering : OpConversionPattern<ShiftRightOp> {
 } // namespace
 
 void lowering::populateTokenPatterns(RewritePatternSet &patterns) {
-  patterns.add<EmbeddingLowering, AddPositionsLowering, PaddingMaskLowering,
-               ShiftRightLowering>(patterns.getContext());
+  patterns.add<EmbeddingLowering, EmbeddingGradLowering, AddPositionsLowering,
+               PaddingMaskLowering, ShiftRightLowering>(patterns.getContext());
 }

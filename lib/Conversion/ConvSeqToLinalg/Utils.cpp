@@ -13,17 +13,17 @@ using namespace mlir::convseq;
 using namespace mlir::convseq::lowering;
 
 SmallVector<OpFoldResult> lowering::getSizes(OpBuilder &b, Location loc,
-                                           Value value) {
+                                             Value value) {
   return tensor::getMixedSizes(b, loc, value);
 }
 
 Value lowering::createEmpty(OpBuilder &b, Location loc,
-                          ArrayRef<OpFoldResult> sizes, Type elementType) {
+                            ArrayRef<OpFoldResult> sizes, Type elementType) {
   return tensor::EmptyOp::create(b, loc, sizes, elementType);
 }
 
 Value lowering::floatConstant(OpBuilder &b, Location loc, Type type,
-                            double value) {
+                              double value) {
   return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
 }
 
@@ -40,19 +40,19 @@ AffineMap lowering::getLeadingDimsMap(MLIRContext *ctx, unsigned rank) {
 }
 
 Value lowering::createFilled(OpBuilder &b, Location loc,
-                           ArrayRef<OpFoldResult> sizes, Type elementType,
-                           double value) {
+                             ArrayRef<OpFoldResult> sizes, Type elementType,
+                             double value) {
   Value empty = createEmpty(b, loc, sizes, elementType);
   Value scalar = floatConstant(b, loc, elementType, value);
   return linalg::FillOp::create(b, loc, ValueRange{scalar}, ValueRange{empty})
       .getResult(0);
 }
 
-SmallVector<Value> lowering::buildGeneric(OpBuilder &b, Location loc,
-                                        ValueRange inputs, ValueRange outputs,
-                                        ArrayRef<AffineMap> maps,
-                                        ArrayRef<utils::IteratorType> iterators,
-                                        GenericBody body) {
+SmallVector<Value>
+lowering::buildGeneric(OpBuilder &b, Location loc, ValueRange inputs,
+                       ValueRange outputs, ArrayRef<AffineMap> maps,
+                       ArrayRef<utils::IteratorType> iterators,
+                       GenericBody body) {
   auto generic = linalg::GenericOp::create(
       b, loc, outputs.getTypes(), inputs, outputs, maps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
@@ -63,7 +63,7 @@ SmallVector<Value> lowering::buildGeneric(OpBuilder &b, Location loc,
 }
 
 Value lowering::buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
-                               Value init, GenericBody body) {
+                                 Value init, GenericBody body) {
   unsigned rank = cast<RankedTensorType>(init.getType()).getRank();
   SmallVector<AffineMap> maps(inputs.size() + 1,
                               b.getMultiDimIdentityMap(rank));
@@ -73,7 +73,7 @@ Value lowering::buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
 }
 
 SmallVector<Value> lowering::multiplyAccumulate(OpBuilder &b, Location loc,
-                                               ValueRange args) {
+                                                ValueRange args) {
   Value product = arith::MulFOp::create(b, loc, args[0], args[1]);
   return {arith::AddFOp::create(b, loc, args[2], product)};
 }
@@ -121,19 +121,19 @@ Value lowering::buildSoftmax(OpBuilder &b, Location loc, Value input) {
                                             utils::IteratorType::parallel);
   Value init = createEmpty(b, loc, getSizes(b, loc, input), elementType);
   Value exps =
-      buildGeneric(
-          b, loc, {input, max}, init, {identityMap, rowMap, identityMap},
-          parallel,
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            Value shifted = arith::SubFOp::create(nb, nl, args[0], args[1]);
-            Value e = math::ExpOp::create(nb, nl, shifted);
-            Value rowEmpty = arith::CmpFOp::create(
-                nb, nl, arith::CmpFPredicate::OEQ, args[1],
-                floatConstant(nb, nl, elementType, negInf));
-            Value zero = floatConstant(nb, nl, elementType, 0.0);
-            return SmallVector<Value>{
-                arith::SelectOp::create(nb, nl, rowEmpty, zero, e)};
-          })
+      buildGeneric(b, loc, {input, max}, init,
+                   {identityMap, rowMap, identityMap}, parallel,
+                   [&](OpBuilder &nb, Location nl, ValueRange args) {
+                     Value shifted =
+                         arith::SubFOp::create(nb, nl, args[0], args[1]);
+                     Value e = math::ExpOp::create(nb, nl, shifted);
+                     Value rowEmpty = arith::CmpFOp::create(
+                         nb, nl, arith::CmpFPredicate::OEQ, args[1],
+                         floatConstant(nb, nl, elementType, negInf));
+                     Value zero = floatConstant(nb, nl, elementType, 0.0);
+                     return SmallVector<Value>{
+                         arith::SelectOp::create(nb, nl, rowEmpty, zero, e)};
+                   })
           .front();
 
   Value sum = reduceInnermost(
@@ -143,16 +143,45 @@ Value lowering::buildSoftmax(OpBuilder &b, Location loc, Value input) {
       });
 
   Value out = createEmpty(b, loc, getSizes(b, loc, input), elementType);
+  return buildGeneric(b, loc, {exps, sum}, out,
+                      {identityMap, rowMap, identityMap}, parallel,
+                      [&](OpBuilder &nb, Location nl, ValueRange args) {
+                        Value zero = floatConstant(nb, nl, elementType, 0.0);
+                        Value empty = arith::CmpFOp::create(
+                            nb, nl, arith::CmpFPredicate::OEQ, args[1], zero);
+                        Value p =
+                            arith::DivFOp::create(nb, nl, args[0], args[1]);
+                        return SmallVector<Value>{
+                            arith::SelectOp::create(nb, nl, empty, zero, p)};
+                      })
+      .front();
+}
+
+Value lowering::buildSoftmaxGrad(OpBuilder &b, Location loc, Value y,
+                                 Value dy) {
+  auto type = cast<RankedTensorType>(y.getType());
+  Type elementType = type.getElementType();
+  unsigned rank = type.getRank();
+  AffineMap identityMap = b.getMultiDimIdentityMap(rank);
+  AffineMap rowMap = getLeadingDimsMap(b.getContext(), rank);
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, y);
+  SmallVector<OpFoldResult> rowSizes(sizes.begin(), sizes.end() - 1);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  Value dot = buildGeneric(b, loc, {y, dy},
+                           createFilled(b, loc, rowSizes, elementType, 0.0),
+                           {identityMap, identityMap, rowMap}, iterators,
+                           multiplyAccumulate)
+                  .front();
+  iterators.back() = utils::IteratorType::parallel;
   return buildGeneric(
-             b, loc, {exps, sum}, out, {identityMap, rowMap, identityMap},
-             parallel,
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value zero = floatConstant(nb, nl, elementType, 0.0);
-               Value empty = arith::CmpFOp::create(
-                   nb, nl, arith::CmpFPredicate::OEQ, args[1], zero);
-               Value p = arith::DivFOp::create(nb, nl, args[0], args[1]);
+             b, loc, {y, dy, dot}, createEmpty(b, loc, sizes, elementType),
+             {identityMap, identityMap, rowMap, identityMap}, iterators,
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               Value centred = arith::SubFOp::create(nb, nl, args[1], args[2]);
                return SmallVector<Value>{
-                   arith::SelectOp::create(nb, nl, empty, zero, p)};
+                   arith::MulFOp::create(nb, nl, args[0], centred)};
              })
       .front();
 }
@@ -168,7 +197,7 @@ Value lowering::linearIndex(OpBuilder &b, Location loc, ArrayRef<Value> sizes) {
 }
 
 Value lowering::indexToFloat(OpBuilder &b, Location loc, Value index,
-                           Type type) {
+                             Type type) {
   Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
   return arith::SIToFPOp::create(b, loc, type, asInt);
 }

@@ -1,4 +1,5 @@
-//===- Utils.h - Builders shared by the convseq-to-linalg patterns -*- C++ -*-===//
+//===- Utils.h - Builders shared by the convseq-to-linalg patterns -*- C++
+//-*-===//
 
 #ifndef CONVSEQ_LIB_CONVERSION_CONVSEQTOLINALG_UTILS_H
 #define CONVSEQ_LIB_CONVERSION_CONVSEQTOLINALG_UTILS_H
@@ -61,6 +62,10 @@ Value reduceInnermost(
 /// Softmax over the innermost dimension that tolerates -inf entries: a row
 /// that is -inf everywhere (every key masked) yields zeros instead of NaN.
 Value buildSoftmax(OpBuilder &b, Location loc, Value input);
+
+/// The gradient of a softmax over the innermost dimension from its result
+/// `y` and the result's gradient `dy`: y * (dy - sum_last(dy * y)).
+Value buildSoftmaxGrad(OpBuilder &b, Location loc, Value y, Value dy);
 
 /// Inverted dropout of `input` with rate `rate`: element `e` (row-major)
 /// is kept iff Philox-4x32-10 with key `seed` and counter
