@@ -12,7 +12,7 @@
 #include CONVSEQ_MODEL_HEADER
 
 #include "lib/Frontend/ModelConfig.h"
-#include "runtime/MemRef.h"
+#include "test/e2e/PackedCall.h"
 #include "test/reference/Reference.h"
 
 #include "llvm/Support/SourceMgr.h"
@@ -28,83 +28,10 @@ using mlir::convseq::ModelConfig;
 
 namespace {
 
+using Inputs = convseq::test::Inputs<T>;
+using PackedCall = convseq::test::PackedCall<T>;
+
 constexpr double kTolerance = sizeof(T) == 8 ? 1e-9 : 2e-4;
-
-/// Inputs of one call, by slot name.
-struct Inputs {
-  ref::TensorMap<T> floats;
-  std::map<std::string, ref::Ids> ids;
-  std::map<std::string, int64_t> scalars;
-};
-
-/// Calls a packed entry point: builds one memref descriptor per tensor slot
-/// over the given data, allocates the outputs with `outputShapes`, and
-/// returns the outputs by name.
-class PackedCall {
-public:
-  PackedCall(const convseq_arg_info *info, size_t count)
-      : info(info), count(count) {}
-
-  ref::TensorMap<T>
-  run(void (*entry)(void **), const ref::TensorMap<T> &params,
-      const Inputs &inputs,
-      const std::map<std::string, std::vector<int64_t>> &outputShapes) {
-    ref::TensorMap<T> outputs;
-    std::vector<std::vector<int32_t>> ids;
-    std::vector<int64_t> scalars;
-    ids.reserve(count);
-    scalars.reserve(count);
-    descriptors.clear();
-    descriptors.reserve(count);
-    std::vector<void *> args;
-    for (size_t i = 0; i < count; ++i) {
-      const convseq_arg_info &slot = info[i];
-      std::string name = slot.name;
-      if (slot.rank < 0) {
-        scalars.push_back(inputs.scalars.at(name));
-        args.push_back(&scalars.back());
-        continue;
-      }
-      if (slot.role == CONVSEQ_OUTPUT) {
-        auto shape = outputShapes.find(name);
-        EXPECT_NE(shape, outputShapes.end()) << "no shape for output " << name;
-        ref::Tensor<T> &out = outputs[name] = ref::Tensor<T>(shape->second);
-        args.push_back(describe(slot, out.data.data(), out.shape));
-        continue;
-      }
-      if (slot.dtype == CONVSEQ_I32) {
-        const ref::Ids &source = inputs.ids.at(name);
-        ids.emplace_back(source.data.begin(), source.data.end());
-        args.push_back(describe(slot, ids.back().data(), source.shape));
-        continue;
-      }
-      const ref::Tensor<T> &tensor = slot.role == CONVSEQ_PARAM
-                                         ? params.at(name)
-                                         : inputs.floats.at(name);
-      args.push_back(describe(slot, const_cast<T *>(tensor.data.data()),
-                              tensor.shape));
-    }
-    entry(args.data());
-    return outputs;
-  }
-
-private:
-  /// The descriptor of `data` for `slot`, after checking the shape against
-  /// the slot's static sizes.
-  void *describe(const convseq_arg_info &slot, void *data,
-                 const std::vector<int64_t> &shape) {
-    EXPECT_EQ(static_cast<int64_t>(shape.size()), slot.rank) << slot.name;
-    for (int d = 0; d < slot.rank; ++d)
-      if (slot.shape[d] >= 0)
-        EXPECT_EQ(shape[d], slot.shape[d]) << slot.name << " dim " << d;
-    descriptors.push_back(convseq::runtime::denseDescriptor(data, shape));
-    return descriptors.back().data();
-  }
-
-  const convseq_arg_info *info;
-  size_t count;
-  std::vector<std::vector<int64_t>> descriptors;
-};
 
 ModelConfig loadConfig() {
   llvm::SourceMgr sourceMgr;
@@ -123,7 +50,8 @@ ref::Ids randomIds(std::mt19937_64 &rng, int64_t batch, int64_t length,
   ref::Ids ids({batch, length});
   std::uniform_int_distribution<int64_t> token(3, vocab - 1);
   for (int64_t b = 0; b < batch; ++b) {
-    int64_t used = pad && b % 2 == 1 ? std::max<int64_t>(1, length / 2) : length;
+    int64_t used =
+        pad && b % 2 == 1 ? std::max<int64_t>(1, length / 2) : length;
     for (int64_t t = 0; t < used; ++t)
       ids.data[b * length + t] = token(rng);
   }
@@ -153,17 +81,20 @@ protected:
     params = ref::randomParameters<T>(config, /*seed=*/42);
     Shape shape = GetParam();
     std::mt19937_64 rng(shape.batch * 1000 + shape.source * 10 + shape.target);
-    src = randomIds(rng, shape.batch, shape.source, config.vocabSize, shape.pad);
-    tgt = randomIds(rng, shape.batch, shape.target, config.vocabSize, shape.pad);
+    src =
+        randomIds(rng, shape.batch, shape.source, config.vocabSize, shape.pad);
+    tgt =
+        randomIds(rng, shape.batch, shape.target, config.vocabSize, shape.pad);
   }
 
   ref::TensorMap<T> forward(const ref::Ids &targets) {
     Shape shape = GetParam();
     PackedCall call(convseq_forward_args, std::size(convseq_forward_args));
-    return call.run(convseq_forward, params,
-                    {{}, {{"src_ids", src}, {"tgt_ids", targets}}, {}},
-                    {{"loss", {}},
-                     {"logits", {shape.batch, shape.target, config.vocabSize}}});
+    return call.run(
+        convseq_forward, params,
+        {{}, {{"src_ids", src}, {"tgt_ids", targets}}, {}},
+        {{"loss", {}},
+         {"logits", {shape.batch, shape.target, config.vocabSize}}});
   }
 
   ModelConfig config;
@@ -200,9 +131,8 @@ TEST_P(CPUCodegenTest, DecoderStepsMatchReferenceAndForward) {
     kvShapes[name] = tensor.shape;
   PackedCall init(convseq_decoder_init_args,
                   std::size(convseq_decoder_init_args));
-  ref::TensorMap<T> crossKV =
-      init.run(convseq_decoder_init, params, {{{"enc_out", encoded}}, {}, {}},
-               kvShapes);
+  ref::TensorMap<T> crossKV = init.run(
+      convseq_decoder_init, params, {{{"enc_out", encoded}}, {}, {}}, kvShapes);
   for (const auto &[name, tensor] : expectedKV)
     expectClose(crossKV[name], tensor, name);
 
@@ -215,8 +145,8 @@ TEST_P(CPUCodegenTest, DecoderStepsMatchReferenceAndForward) {
     ref::Ids token({shape.batch, 1});
     for (int64_t b = 0; b < shape.batch; ++b)
       token.data[b] = decoderIds.data[b * shape.target + t];
-    ref::StepResult<T> expected = ref::decoderStep(
-        config, params, src, crossKV, state, token, t);
+    ref::StepResult<T> expected =
+        ref::decoderStep(config, params, src, crossKV, state, token, t);
 
     Inputs inputs;
     inputs.ids = {{"src_ids", src}, {"token", token}};
@@ -280,7 +210,8 @@ TEST_P(CPUCodegenTest, TrainingForwardIsReproducible) {
   auto loss = [&](int64_t seed, int64_t step) {
     return call
         .run(convseq_forward_train, params,
-             {{}, {{"src_ids", src}, {"tgt_ids", tgt}},
+             {{},
+              {{"src_ids", src}, {"tgt_ids", tgt}},
               {{"seed", seed}, {"step", step}}},
              {{"loss", {}}})["loss"]
         .data[0];
