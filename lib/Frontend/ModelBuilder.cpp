@@ -132,6 +132,8 @@ ModelBuilder::beginEntry(StringRef name,
   for (auto [index, info] : llvm::enumerate(params)) {
     currentFunc.setArgAttr(index, kParamAttrName,
                            builder.getStringAttr(info.name));
+    if (info.frozen)
+      currentFunc.setArgAttr(index, kFrozenAttrName, builder.getUnitAttr());
     paramValues[info.name] = entry->getArgument(index);
   }
   SmallVector<Value> inputValues;

@@ -32,11 +32,16 @@ namespace mlir::convseq {
 inline constexpr llvm::StringLiteral kParamAttrName = "convseq.param";
 /// The attribute naming an input or result of an entry point.
 inline constexpr llvm::StringLiteral kIOAttrName = "convseq.io";
+/// The unit attribute on a parameter argument that training must not
+/// update (spec section 7): convseq-generate-vjp builds no gradient for it.
+inline constexpr llvm::StringLiteral kFrozenAttrName = "convseq.frozen";
 
 struct ParameterInfo {
   /// Hierarchical name, e.g. "encoder.layers.3.conv.w_in".
   std::string name;
   std::vector<int64_t> shape;
+  /// Matched by a frozen-parameter pattern of the training settings.
+  bool frozen = false;
 
   int64_t numElements() const;
 };
@@ -49,7 +54,8 @@ inline bool isConvModel(const ModelConfig &config) {
 /// The name prefix of layer `index` of a stack: "encoder.layers.3.".
 std::string layerPrefix(StringRef stack, int64_t index);
 
-/// Every parameter of the model in the canonical (ABI and checkpoint) order.
+/// Every parameter of the model in the canonical (ABI and checkpoint) order,
+/// marked frozen where a valid frozen-parameter pattern matches its name.
 std::vector<ParameterInfo> collectParameters(const ModelConfig &config);
 
 /// The element type of the model's parameters and activations.

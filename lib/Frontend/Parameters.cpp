@@ -87,6 +87,17 @@ mlir::convseq::collectParameters(const ModelConfig &config) {
     addFFN(prefix);
   }
   add("decoder.final_norm.scale", {width});
+  // Frozen-parameter patterns; invalid ones are reported by
+  // checkFrozenPatterns and freeze nothing.
+  for (const std::string &text : config.training.frozen) {
+    llvm::Expected<llvm::GlobPattern> pattern = llvm::GlobPattern::create(text);
+    if (!pattern) {
+      llvm::consumeError(pattern.takeError());
+      continue;
+    }
+    for (ParameterInfo &param : params)
+      param.frozen |= pattern->match(param.name);
+  }
   return params;
 }
 

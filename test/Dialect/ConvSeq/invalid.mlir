@@ -689,3 +689,56 @@ func.func @apply_mask_mask_shape(%x: tensor<2x16x64xf32>, %m: tensor<2x8xi1>) {
   %y = convseq.apply_mask %x, %m : (tensor<2x16x64xf32>, tensor<2x8xi1>) -> tensor<2x16x64xf32>
   return
 }
+
+// -----
+
+// Gradient ops check their operands against the forward op's shapes.
+func.func @linear_weight_grad_shape(%x: tensor<2x5x8xf32>, %dy: tensor<2x5x3xf32>) {
+  // expected-error @+1 {{expects 'result' of shape [in, out] = [8, 3], got 'tensor<3x8xf32>'}}
+  %0 = convseq.linear_weight_grad %x, %dy : (tensor<2x5x8xf32>, tensor<2x5x3xf32>) -> tensor<3x8xf32>
+  return
+}
+
+// -----
+
+func.func @conv_weight_grad_taps(%x: tensor<2x5x8xf32>, %dy: tensor<2x5x8xf32>) {
+  // expected-error @+1 {{expects 'weight_grad' of shape [heads, kernel_size] = [4, 3], got 'tensor<4x5xf32>'}}
+  %0 = convseq.conv_weight_grad %x, %dy {variant = 0 : i32, heads = 4 : i64, kernel_size = 3 : i64}
+    : (tensor<2x5x8xf32>, tensor<2x5x8xf32>) -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @conv_input_grad_dilation(%w: tensor<2x3xf32>, %dy: tensor<2x5x8xf32>) {
+  // expected-error @+1 {{dilation must be 1 for a lightweight convolution, got 2}}
+  %0 = convseq.conv_input_grad %w, %dy {variant = 0 : i32, heads = 2 : i64, kernel_size = 3 : i64, dilation = 2 : i64}
+    : (tensor<2x3xf32>, tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_grad_vocabulary(%ids: tensor<2x5xi32>, %dy: tensor<2x5x8xf32>) {
+  // expected-error @+1 {{needs a static vocabulary size in 'table_grad'}}
+  %0 = convseq.embedding_grad %ids, %dy : (tensor<2x5xi32>, tensor<2x5x8xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_grad_loss(%l: tensor<2x5x8xf32>, %ids: tensor<2x5xi32>, %dl: tensor<1xf32>) {
+  // expected-error @+1 {{expects 'result_grad' of rank 0 (the loss), got 'tensor<1xf32>'}}
+  %0 = convseq.cross_entropy_grad %l, %ids, %dl : (tensor<2x5x8xf32>, tensor<2x5xi32>, tensor<1xf32>) -> tensor<2x5x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_result(%q: tensor<2x2x5x4xf32>, %do: tensor<2x2x5x3xf32>) {
+  // expected-error @+1 {{expects 'result_grad' of shape [B, H, T, F] = [2, 2, 5, 4], got 'tensor<2x2x5x3xf32>'}}
+  %0:3 = convseq.dot_product_attention_grad %q, %q, %q, %do
+    : (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x3xf32>)
+    -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
+  return
+}

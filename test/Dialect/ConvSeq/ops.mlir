@@ -208,3 +208,42 @@ func.func @tokens(%t: tensor<2x8xi32>, %u: tensor<?x?xi64>, %logits: tensor<2x8x
     : (tensor<2x8x100xf64>, tensor<2x8xi32>) -> tensor<f64>
   return %m, %s, %s2, %l, %l2 : tensor<2x8xi1>, tensor<2x8xi32>, tensor<?x?xi64>, tensor<f32>, tensor<f64>
 }
+
+//===----------------------------------------------------------------------===//
+// Gradient ops
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @gradient_ops
+// CHECK: convseq.linear_weight_grad %{{.+}}, %{{.+}} {transpose_weight}
+// CHECK: convseq.glu_grad
+// CHECK: convseq.relu_grad
+// CHECK: convseq.gelu_grad
+// CHECK: convseq.softmax_grad
+// CHECK: convseq.conv_input_grad %{{.+}}, %{{.+}} mask %{{.+}} {causal, heads = 4 : i64, kernel_size = 3 : i64, variant = 0 : i32}
+// CHECK: convseq.conv_weight_grad %{{.+}}, %{{.+}} {dilation = 2 : i64, kernel_size = 3 : i64, variant = 2 : i32}
+// CHECK: convseq.rms_norm_grad
+// CHECK: convseq.rms_norm_scale_grad
+// CHECK: convseq.embedding_grad
+// CHECK: convseq.dot_product_attention_grad %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} key_mask %{{.+}} rng(%{{.+}}, %{{.+}}) {dropout = 1.000000e-01 : f64}
+// CHECK: convseq.cross_entropy_grad
+func.func @gradient_ops(%x: tensor<2x5x8xf32>, %w: tensor<3x8xf32>, %dy3: tensor<2x5x3xf32>, %dy: tensor<2x5x8xf32>,
+                        %lw: tensor<4x3xf32>, %m: tensor<2x5xi1>, %g: tensor<8xf32>, %ids: tensor<2x5xi32>,
+                        %q: tensor<2x2x5x4xf32>, %seed: i64, %step: i64, %dl: tensor<f32>) {
+  %0 = convseq.linear_weight_grad %x, %dy3 {transpose_weight} : (tensor<2x5x8xf32>, tensor<2x5x3xf32>) -> tensor<3x8xf32>
+  %1:2 = convseq.glu_grad %x, %x, %dy : tensor<2x5x8xf32>
+  %2 = convseq.relu_grad %x, %dy : tensor<2x5x8xf32>
+  %3 = convseq.gelu_grad %x, %dy : tensor<2x5x8xf32>
+  %4 = convseq.softmax_grad %x, %dy : tensor<2x5x8xf32>
+  %5 = convseq.conv_input_grad %lw, %dy mask %m {variant = 0 : i32, heads = 4 : i64, kernel_size = 3 : i64, causal}
+    : (tensor<4x3xf32>, tensor<2x5x8xf32>, tensor<2x5xi1>) -> tensor<2x5x8xf32>
+  %6 = convseq.conv_weight_grad %x, %dy {variant = 2 : i32, kernel_size = 3 : i64, dilation = 2 : i64}
+    : (tensor<2x5x8xf32>, tensor<2x5x8xf32>) -> tensor<8x3xf32>
+  %7 = convseq.rms_norm_grad %x, %g, %dy : (tensor<2x5x8xf32>, tensor<8xf32>, tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
+  %8 = convseq.rms_norm_scale_grad %x, %dy : (tensor<2x5x8xf32>, tensor<2x5x8xf32>) -> tensor<8xf32>
+  %9 = convseq.embedding_grad %ids, %dy : (tensor<2x5xi32>, tensor<2x5x8xf32>) -> tensor<11x8xf32>
+  %10:3 = convseq.dot_product_attention_grad %q, %q, %q, %q key_mask %m rng(%seed, %step) {dropout = 0.1 : f64}
+    : (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x5xi1>, i64, i64)
+    -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
+  %11 = convseq.cross_entropy_grad %x, %ids, %dl : (tensor<2x5x8xf32>, tensor<2x5xi32>, tensor<f32>) -> tensor<2x5x8xf32>
+  return
+}
