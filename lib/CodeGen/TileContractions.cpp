@@ -102,21 +102,21 @@ linalg::LinalgOp transposeRightHandSide(RewriterBase &rewriter,
   auto rhsType = cast<RankedTensorType>(rhs.getType());
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   int64_t rank = rhsType.getRank();
-  unsigned nPos = *maps[1].getResultPosition(
-      getAffineDimExpr(loops.n, op.getContext()));
+  unsigned nPos =
+      *maps[1].getResultPosition(getAffineDimExpr(loops.n, op.getContext()));
   SmallVector<int64_t> permutation = llvm::to_vector(llvm::seq<int64_t>(rank));
   std::swap(permutation[nPos], permutation[rank - 1]);
 
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, rhs);
   applyPermutationToVector(sizes, permutation);
-  Value init = tensor::EmptyOp::create(rewriter, loc, sizes,
-                                       rhsType.getElementType());
+  Value init =
+      tensor::EmptyOp::create(rewriter, loc, sizes, rhsType.getElementType());
   auto transposed =
       linalg::TransposeOp::create(rewriter, loc, rhs, init, permutation);
   SmallVector<AffineExpr> rhsResults(maps[1].getResults());
   applyPermutationToVector(rhsResults, permutation);
-  maps[1] = AffineMap::get(maps[1].getNumDims(), 0, rhsResults,
-                           op.getContext());
+  maps[1] =
+      AffineMap::get(maps[1].getNumDims(), 0, rhsResults, op.getContext());
   auto contract = linalg::ContractOp::create(
       rewriter, loc, op->getResultTypes(),
       ValueRange{op.getDpsInputs()[0], transposed->getResult(0)},
@@ -371,6 +371,47 @@ void vectorizeRegisterTiles(RewriterBase &rewriter, func::FuncOp func) {
   }
 }
 
+/// Collapses the reduction loops of contractions that reduce over several
+/// adjacent loops read contiguously by every operand (a weight gradient
+/// summed over batch and positions) into one loop, the form the strategy
+/// tiles. The operands get collapse_shape views.
+void collapseReductionLoops(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<linalg::LinalgOp> candidates;
+  func.walk([&](linalg::LinalgOp op) {
+    if (op.hasPureTensorSemantics() && linalg::isaContractionOpInterface(op) &&
+        op.getNumDpsInputs() == 2)
+      candidates.push_back(op);
+  });
+  for (linalg::LinalgOp op : candidates) {
+    FailureOr<linalg::ContractionDimensions> dims =
+        linalg::inferContractionDims(op);
+    if (failed(dims) || dims->k.size() < 2)
+      continue;
+    ReassociationIndices reduced(dims->k.begin(), dims->k.end());
+    llvm::sort(reduced);
+    bool adjacent =
+        llvm::all_of(llvm::seq<size_t>(1, reduced.size()), [&](size_t i) {
+          return reduced[i] == reduced[i - 1] + 1;
+        });
+    if (!adjacent ||
+        !linalg::areDimSequencesPreserved(op.getIndexingMapsArray(), {reduced}))
+      continue;
+    rewriter.setInsertionPoint(op);
+    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+    if (!generic) {
+      FailureOr<linalg::GenericOp> generalized =
+          linalg::generalizeNamedOp(rewriter, op);
+      if (failed(generalized))
+        continue;
+      generic = *generalized;
+    }
+    FailureOr<linalg::CollapseResult> collapsed =
+        linalg::collapseOpIterationDims(generic, {reduced}, rewriter);
+    if (succeeded(collapsed))
+      rewriter.replaceOp(generic, collapsed->results);
+  }
+}
+
 void TileContractionsPass::runOnOperation() {
   func::FuncOp func = getOperation();
   MLIRContext *ctx = &getContext();
@@ -381,12 +422,14 @@ void TileContractionsPass::runOnOperation() {
     return signalPassFailure();
   }
 
+  IRRewriter rewriter(ctx);
+  collapseReductionLoops(rewriter, func);
+
   SmallVector<std::pair<linalg::LinalgOp, ContractionLoops>> contractions;
   func.walk([&](linalg::LinalgOp op) {
     if (std::optional<ContractionLoops> loops = matchContraction(op, registerN))
       contractions.push_back({op, *loops});
   });
-  IRRewriter rewriter(ctx);
   for (auto &[op, loops] : contractions) {
     linalg::LinalgOp current = op;
     StringRef layout;
@@ -400,12 +443,12 @@ void TileContractionsPass::runOnOperation() {
     if (current != op) {
       std::optional<ContractionLoops> rewritten =
           matchContraction(current, registerN);
-      if (!rewritten || !isInnermost(current.getIndexingMapsArray()[1],
-                                     rewritten->n)) {
-        current.emitError() << "internal error: the contraction with a "
-                            << layout
-                            << " right-hand side is not one the strategy "
-                               "tiles";
+      if (!rewritten ||
+          !isInnermost(current.getIndexingMapsArray()[1], rewritten->n)) {
+        current.emitError()
+            << "internal error: the contraction with a " << layout
+            << " right-hand side is not one the strategy "
+               "tiles";
         return signalPassFailure();
       }
       loops = *rewritten;

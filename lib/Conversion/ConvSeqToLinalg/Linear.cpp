@@ -85,8 +85,11 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
 };
 
 /// dW[k, n] = scale * sum_rows x[..., k] dy[..., n] as one linalg.contract
-/// that reduces over every leading loop; [n, k] for a transposed weight.
-/// The contiguous dimension of the result is the innermost loop.
+/// whose leading loops (the rows) are reduced; convseq-tile-contractions
+/// collapses them into one. The operand contiguous along the result's inner
+/// dimension comes second, as the tiling strategy reads it in vectors: dy
+/// for an [in, out] weight, x for a transposed [out, in] one (the tied
+/// embedding).
 struct LinearWeightGradLowering : OpConversionPattern<LinearWeightGradOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -97,34 +100,32 @@ struct LinearWeightGradLowering : OpConversionPattern<LinearWeightGradOp> {
     MLIRContext *ctx = rewriter.getContext();
     Value input = adaptor.getInput(), dy = adaptor.getResultGrad();
     auto resultType = cast<RankedTensorType>(op.getType());
-    Type elementType = resultType.getElementType();
-    unsigned rows = cast<RankedTensorType>(input.getType()).getRank() - 1;
     bool transposed = op.getTransposeWeight();
+    Value lhs = transposed ? dy : input, rhs = transposed ? input : dy;
 
+    // Loops (rows..., m, n).
+    unsigned rows = cast<RankedTensorType>(input.getType()).getRank() - 1;
     unsigned loops = rows + 2;
     SmallVector<AffineExpr> leading;
     for (unsigned d = 0; d < rows; ++d)
       leading.push_back(getAffineDimExpr(d, ctx));
-    AffineExpr k = getAffineDimExpr(transposed ? rows + 1 : rows, ctx);
-    AffineExpr n = getAffineDimExpr(transposed ? rows : rows + 1, ctx);
+    AffineExpr m = getAffineDimExpr(rows, ctx);
+    AffineExpr n = getAffineDimExpr(rows + 1, ctx);
     auto withLast = [&](AffineExpr last) {
       SmallVector<AffineExpr> exprs(leading);
       exprs.push_back(last);
       return AffineMap::get(loops, 0, exprs, ctx);
     };
-    AffineMap outMap = transposed ? AffineMap::get(loops, 0, {n, k}, ctx)
-                                  : AffineMap::get(loops, 0, {k, n}, ctx);
-    SmallVector<OpFoldResult> x = getSizes(rewriter, loc, input);
-    SmallVector<OpFoldResult> y = getSizes(rewriter, loc, dy);
-    SmallVector<OpFoldResult> sizes = {x.back(), y.back()};
-    if (transposed)
-      std::swap(sizes[0], sizes[1]);
-    Value init = createFilled(rewriter, loc, sizes, elementType, 0.0);
+    SmallVector<OpFoldResult> sizes = {getSizes(rewriter, loc, lhs).back(),
+                                       getSizes(rewriter, loc, rhs).back()};
+    Value init =
+        createFilled(rewriter, loc, sizes, resultType.getElementType(), 0.0);
     Value product =
-        linalg::ContractOp::create(
-            rewriter, loc, TypeRange{init.getType()}, ValueRange{input, dy},
-            ValueRange{init},
-            rewriter.getAffineMapArrayAttr({withLast(k), withLast(n), outMap}))
+        linalg::ContractOp::create(rewriter, loc, TypeRange{init.getType()},
+                                   ValueRange{lhs, rhs}, ValueRange{init},
+                                   rewriter.getAffineMapArrayAttr(
+                                       {withLast(m), withLast(n),
+                                        AffineMap::get(loops, 0, {m, n}, ctx)}))
             .getResult(0);
     rewriter.replaceOp(
         op, scaleBy(rewriter, loc, product, op.getScale().convertToDouble()));
