@@ -2,12 +2,14 @@
 //
 // Built once per model (CONVSEQ_MODEL_HEADER / CONVSEQ_MODEL_YAML, as the
 // end-to-end tests are): runs the compiled `forward` entry point (or
-// `encoder`) on random parameters and tokens at the given B, S, T and
-// prints one JSON line with the median time and the model GFLOP/s,
+// `encoder`, or `gradients`: forward_train_vjp, the loss and every
+// parameter's gradient) on random parameters and tokens at the given B, S,
+// T and prints one JSON line with the median time and the model GFLOP/s,
 // counting matmul-like work only (linear layers, logits, attention scores
-// and values, conv taps), as the performance targets of issue 4 do.
+// and values, conv taps), as the performance targets of issue 4 do; the
+// gradient step counts three times the forward pass (issue 5).
 //
-//   forward_cpu.<model> [B S T [repeats [forward|encoder]]]
+//   forward_cpu.<model> [B S T [repeats [forward|encoder|gradients]]]
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,19 +50,17 @@ double forwardFlops(const ModelConfig &c, double b, double s, double t,
   };
   double total = 0;
   for (int64_t l = 0; l < c.encoderLayers; ++l) {
-    double k = c.family == ModelFamily::Transformer
-                   ? 0
-                   : c.conv.encoderKernelSizes[l];
+    double k =
+        c.family == ModelFamily::Transformer ? 0 : c.conv.encoderKernelSizes[l];
     total += mixing(b * s, k) + 2 * b * s * 2 * d * f;
   }
   if (encoderOnly)
     return total;
   for (int64_t l = 0; l < c.decoderLayers; ++l) {
-    double k = c.family == ModelFamily::Transformer
-                   ? 0
-                   : c.conv.decoderKernelSizes[l];
-    double cross = 2 * b * t * 2 * d * d + 2 * b * s * 2 * d * d +
-                   2 * 2 * b * t * s * d;
+    double k =
+        c.family == ModelFamily::Transformer ? 0 : c.conv.decoderKernelSizes[l];
+    double cross =
+        2 * b * t * 2 * d * d + 2 * b * s * 2 * d * d + 2 * 2 * b * t * s * d;
     total += mixing(b * t, k) + cross + 2 * b * t * 2 * d * f;
   }
   return total + 2 * b * t * d * c.vocabSize;
@@ -89,20 +89,26 @@ int main(int argc, char **argv) {
   int64_t target = argc > 3 ? std::atoll(argv[3]) : 128;
   int repeats = argc > 4 ? std::atoi(argv[4]) : 5;
   std::string entry = argc > 5 ? argv[5] : "forward";
-  if (entry != "forward" && entry != "encoder") {
-    std::fprintf(stderr, "forward_cpu: unknown entry point '%s' (expected "
-                         "forward or encoder)\n",
+  if (entry != "forward" && entry != "encoder" && entry != "gradients") {
+    std::fprintf(stderr,
+                 "forward_cpu: unknown entry '%s' (expected "
+                 "forward, encoder or gradients)\n",
                  entry.c_str());
-    return 1;
+    return 2;
   }
-  if (!convseq::runtime::keepFreedMemory())
-    std::fprintf(stderr, "forward_cpu: mallopt refused a setting\n");
   bool encoderOnly = entry == "encoder";
-  const convseq_arg_info *entryArgs =
-      encoderOnly ? convseq_encoder_args : convseq_forward_args;
-  size_t count = encoderOnly ? std::size(convseq_encoder_args)
-                             : std::size(convseq_forward_args);
-  void (*run)(void **) = encoderOnly ? convseq_encoder : convseq_forward;
+  const convseq_arg_info *entryArgs = convseq_forward_args;
+  size_t count = std::size(convseq_forward_args);
+  void (*run)(void **) = convseq_forward;
+  if (encoderOnly) {
+    entryArgs = convseq_encoder_args;
+    count = std::size(convseq_encoder_args);
+    run = convseq_encoder;
+  } else if (entry == "gradients") {
+    entryArgs = convseq_forward_train_vjp_args;
+    count = std::size(convseq_forward_train_vjp_args);
+    run = convseq_forward_train_vjp;
+  }
   ModelConfig config = loadConfig();
   if (config.dtype != mlir::convseq::ElementKind::F32) {
     std::fprintf(stderr, "forward_cpu: only f32 models are benchmarked\n");
@@ -120,16 +126,23 @@ int main(int argc, char **argv) {
     for (int d = 0; d < info.rank; ++d) {
       int64_t dim = info.shape[d];
       if (dim < 0)
-        dim = d == 0 ? batch : std::string(info.name) == "tgt_ids" ||
-                                        std::string(info.name) == "logits"
-                                    ? target
-                                    : source;
+        dim = d == 0 ? batch
+              : std::string(info.name) == "tgt_ids" ||
+                      std::string(info.name) == "logits"
+                  ? target
+                  : source;
       shape.push_back(dim);
     }
     int64_t elements = 1;
     for (int64_t dim : shape)
       elements *= dim;
     Slot &slot = slots[i];
+    if (info.rank < 0) { // the RNG key (seed, step)
+      slot.data.resize(sizeof(int64_t));
+      *reinterpret_cast<int64_t *>(slot.data.data()) = 1;
+      args[i] = slot.data.data();
+      continue;
+    }
     if (info.dtype == CONVSEQ_I32) {
       slot.data.resize(elements * sizeof(int32_t));
       auto *ids = reinterpret_cast<int32_t *>(slot.data.data());
@@ -139,9 +152,12 @@ int main(int argc, char **argv) {
       slot.data.resize(elements * sizeof(float));
       auto *values = reinterpret_cast<float *>(slot.data.data());
       for (int64_t e = 0; e < elements; ++e)
-        values[e] = info.role == CONVSEQ_PARAM ? normal(rng) : 0.0f;
+        values[e] = info.role == CONVSEQ_PARAM              ? normal(rng)
+                    : std::string(info.name) == "grad.loss" ? 1.0f
+                                                            : 0.0f;
     }
-    slot.descriptor = convseq::runtime::denseDescriptor(slot.data.data(), shape);
+    slot.descriptor =
+        convseq::runtime::denseDescriptor(slot.data.data(), shape);
     args[i] = slot.descriptor.data();
   }
 
@@ -156,7 +172,8 @@ int main(int argc, char **argv) {
   }
   std::sort(seconds.begin(), seconds.end());
   double median = seconds[seconds.size() / 2];
-  double flops = forwardFlops(config, batch, source, target, encoderOnly);
+  double flops = forwardFlops(config, batch, source, target, encoderOnly) *
+                 (entry == "gradients" ? 3 : 1);
   std::printf("{\"model\": \"%s\", \"entry\": \"%s\", \"B\": %lld, "
               "\"S\": %lld, \"T\": %lld, \"seconds\": %.4f, "
               "\"model_gflop\": %.2f, \"gflops\": %.2f}\n",
