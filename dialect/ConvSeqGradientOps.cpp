@@ -95,11 +95,9 @@ LogicalResult ConvWeightGradOp::verify() {
 
 LogicalResult RMSNormScaleGradOp::verify() {
   Operation *op = getOperation();
-  if (failed(checkMinRank(op, "input", getInput(), 1)))
+  if (failed(checkMinRank(op, "input", getInput(), 1)) ||
+      failed(checkEpsilon(op, getEpsilon().convertToDouble())))
     return failure();
-  if (!(getEpsilon().convertToDouble() > 0.0))
-    return emitOpError() << "epsilon must be positive, got "
-                         << formatNumber(getEpsilon().convertToDouble());
   return checkShape(op, "scale_grad", getScaleGrad(),
                     {getInput().getType().getShape().back()}, "[D]");
 }

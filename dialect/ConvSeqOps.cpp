@@ -217,11 +217,9 @@ LogicalResult DilatedConvOp::verify() {
 
 LogicalResult RMSNormOp::verify() {
   Operation *op = getOperation();
-  if (failed(checkMinRank(op, "input", getInput(), 1)))
+  if (failed(checkMinRank(op, "input", getInput(), 1)) ||
+      failed(checkEpsilon(op, getEpsilon().convertToDouble())))
     return failure();
-  if (!(getEpsilon().convertToDouble() > 0.0))
-    return emitOpError() << "epsilon must be positive, got "
-                         << formatNumber(getEpsilon().convertToDouble());
   return checkShape(op, "scale", getScale(),
                     {getInput().getType().getShape().back()}, "[D]");
 }

@@ -136,6 +136,14 @@ inline LogicalResult checkConvAttrs(Operation *op, int64_t kernelSize,
   return checkPositive(op, "dilation", dilation);
 }
 
+/// Norm epsilons are positive.
+inline LogicalResult checkEpsilon(Operation *op, double epsilon) {
+  if (epsilon > 0.0)
+    return success();
+  return op->emitOpError() << "epsilon must be positive, got "
+                           << formatNumber(epsilon);
+}
+
 } // namespace mlir::convseq::detail
 
 #endif // CONVSEQ_DIALECT_SHAPECHECKS_H

@@ -145,6 +145,23 @@ FailureOr<Taps> getTaps(DilatedConvOp op, DilatedConvOp::Adaptor adaptor,
               static_cast<int64_t>(op.getDilation())};
 }
 
+/// The kernel width k, dilation r and padding p (in taps) of a convolution
+/// gradient; fails when the heads need a static model width that
+/// `sequence` ([B, L, D]) does not have.
+struct ConvGeometry {
+  int64_t k, r, p;
+};
+
+template <typename OpTy>
+FailureOr<ConvGeometry> getConvGeometry(OpTy op, Value sequence) {
+  if (op.getVariant() != ConvVariant::dilated &&
+      cast<RankedTensorType>(sequence.getType()).isDynamicDim(2))
+    return failure();
+  int64_t k = op.getKernelSize();
+  return ConvGeometry{k, static_cast<int64_t>(op.getDilation()),
+                      convPaddingTaps(k, op.getCausal())};
+}
+
 /// dx[b, t, c] = sum_j w(b, t + r (p - j), c, j) dy[b, t + r (p - j), c]:
 /// dy (and a dynamic kernel) padded with r (k - 1 - p) rows before and r p
 /// after, read at t + r (k - 1 - j); masked positions get zero.
@@ -157,13 +174,12 @@ struct ConvInputGradLowering : OpConversionPattern<ConvInputGradOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Value dy = adaptor.getResultGrad(), weight = adaptor.getWeight();
-    auto type = cast<RankedTensorType>(dy.getType());
-    Type elementType = type.getElementType();
+    Type elementType = cast<RankedTensorType>(dy.getType()).getElementType();
     ConvVariant variant = op.getVariant();
-    if (variant != ConvVariant::dilated && type.isDynamicDim(2))
+    FailureOr<ConvGeometry> geometry = getConvGeometry(op, dy);
+    if (failed(geometry))
       return rewriter.notifyMatchFailure(op, "model width must be static");
-    int64_t k = op.getKernelSize(), r = op.getDilation();
-    int64_t p = convPaddingTaps(k, op.getCausal());
+    auto [k, r, p] = *geometry;
     Value padded = padPositions(rewriter, loc, dy, (k - 1 - p) * r, p * r);
 
     // Loops (b, t, j, c).
@@ -214,13 +230,12 @@ struct ConvWeightGradLowering : OpConversionPattern<ConvWeightGradOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Value input = adaptor.getInput(), dy = adaptor.getResultGrad();
-    auto type = cast<RankedTensorType>(input.getType());
-    Type elementType = type.getElementType();
+    Type elementType = cast<RankedTensorType>(input.getType()).getElementType();
     ConvVariant variant = op.getVariant();
-    if (variant != ConvVariant::dilated && type.isDynamicDim(2))
+    FailureOr<ConvGeometry> geometry = getConvGeometry(op, input);
+    if (failed(geometry))
       return rewriter.notifyMatchFailure(op, "model width must be static");
-    int64_t k = op.getKernelSize(), r = op.getDilation();
-    int64_t p = convPaddingTaps(k, op.getCausal());
+    auto [k, r, p] = *geometry;
     if (Value mask = adaptor.getMask())
       input = applyMask(rewriter, loc, input, mask);
     Value padded = padPositions(rewriter, loc, input, p * r, (k - 1 - p) * r);
