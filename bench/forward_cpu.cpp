@@ -96,6 +96,8 @@ int main(int argc, char **argv) {
                  entry.c_str());
     return 2;
   }
+  if (!convseq::runtime::keepFreedMemory())
+    std::fprintf(stderr, "forward_cpu: mallopt refused a setting\n");
   bool encoderOnly = entry == "encoder";
   const convseq_arg_info *entryArgs = convseq_forward_args;
   size_t count = std::size(convseq_forward_args);

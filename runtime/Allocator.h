@@ -13,10 +13,11 @@
 
 namespace convseq::runtime {
 
-/// Keeps freed blocks of up to glibc's largest mmap threshold (32 MiB) in
-/// the heap and stops trimming it, so repeated calls of an entry point
-/// reuse the pages they touched. Call once at start-up, before the first
-/// call of generated code. Returns false if the C library refused a
+/// Serves every block from the heap (no mmap'd blocks, whatever their
+/// size: the logits of a batch and their gradient are over 64 MiB) and
+/// never trims it, so repeated calls of an entry point reuse the pages they
+/// touched; the heap keeps the peak of a call. Call once at start-up,
+/// before the first call of generated code. Returns false if the C library refused a
 /// setting (the program still works, with the default behaviour).
 bool keepFreedMemory();
 
