@@ -32,6 +32,8 @@ def ConvSeq_DifferentiableOpInterface
         type, where `wanted` is true and the operand is differentiable, and
         a null value elsewhere. A rule builds nothing for an operand that
         is not wanted, so a frozen weight costs no weight-gradient math.
+        A rule that cannot build a gradient it is asked for reports an
+        error at the op and returns an empty vector.
       }],
       "::llvm::SmallVector<::mlir::Value>", "buildVJP",
       (ins "::mlir::OpBuilder &":$builder,
