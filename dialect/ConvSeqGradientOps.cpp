@@ -93,6 +93,15 @@ LogicalResult ConvWeightGradOp::verify() {
 // Normalization, embedding, attention, loss
 //===----------------------------------------------------------------------===//
 
+LogicalResult RMSNormGradOp::verify() {
+  Operation *op = getOperation();
+  if (failed(checkMinRank(op, "input", getInput(), 1)) ||
+      failed(checkEpsilon(op, getEpsilon().convertToDouble())))
+    return failure();
+  return checkShape(op, "scale", getScale(),
+                    {getInput().getType().getShape().back()}, "[D]");
+}
+
 LogicalResult RMSNormScaleGradOp::verify() {
   Operation *op = getOperation();
   if (failed(checkMinRank(op, "input", getInput(), 1)) ||
@@ -116,34 +125,21 @@ LogicalResult EmbeddingGradOp::verify() {
 }
 
 double DotProductAttentionGradOp::getEffectiveScale() {
-  if (std::optional<APFloat> scale = getScale())
-    return scale->convertToDouble();
-  return 1.0 /
-         std::sqrt(static_cast<double>(getQuery().getType().getDimSize(3)));
+  return attentionScale(getScale(), getQuery());
 }
 
 LogicalResult DotProductAttentionGradOp::verify() {
   Operation *op = getOperation();
   if (failed(checkRank(op, "query", getQuery(), 4, "[B, H, T, E]")) ||
-      failed(checkRank(op, "key", getKey(), 4, "[B, H, S, E]")) ||
-      failed(checkRank(op, "value", getValue(), 4, "[B, H, S, F]")))
+      failed(checkRank(op, "value", getValue(), 4, "[B, H, S, F]")) ||
+      failed(verifyAttentionOperands(
+          op, getQuery(), getKey(), getValue(), getKeyMask(), getScale(),
+          getCausal(), getDropout().convertToDouble(), getSeed() != nullptr)))
     return failure();
   ArrayRef<int64_t> q = getQuery().getType().getShape();
-  int64_t keys = getKey().getType().getDimSize(2);
-  int64_t valueWidth = getValue().getType().getDimSize(3);
-  if (failed(checkShape(op, "key", getKey(), {q[0], q[1], keys, q[3]},
-                        "[B, H, S, E]")) ||
-      failed(checkShape(op, "value", getValue(), {q[0], q[1], keys, valueWidth},
-                        "[B, H, S, F]")) ||
-      failed(checkShape(op, "result_grad", getResultGrad(),
-                        {q[0], q[1], q[2], valueWidth}, "[B, H, T, F]")) ||
-      failed(checkMask(op, "key_mask", getKeyMask(), q[0], keys, "[B, S]")))
-    return failure();
-  if (isDyn(q[3]) && !getScale())
-    return emitOpError("needs an explicit 'scale' when the head width is "
-                       "dynamic");
-  return checkDropout(op, "attention dropout", getDropout().convertToDouble(),
-                      getSeed() != nullptr);
+  return checkShape(op, "result_grad", getResultGrad(),
+                    {q[0], q[1], q[2], getValue().getType().getDimSize(3)},
+                    "[B, H, T, F]");
 }
 
 LogicalResult CrossEntropyGradOp::verify() {

@@ -222,7 +222,6 @@ def ConvSeq_RMSNormGradOp : ConvSeq_Op<"rms_norm_grad",
     $input `,` $scale `,` $result_grad attr-dict `:`
     functional-type(operands, results)
   }];
-  let hasVerifier = 0;
 }
 
 def ConvSeq_RMSNormScaleGradOp : ConvSeq_Op<"rms_norm_scale_grad",

@@ -318,38 +318,14 @@ LogicalResult DotProductAttentionOp::inferReturnTypes(
 }
 
 double DotProductAttentionOp::getEffectiveScale() {
-  if (std::optional<APFloat> scale = getScale())
-    return scale->convertToDouble();
-  return 1.0 /
-         std::sqrt(static_cast<double>(getQuery().getType().getDimSize(3)));
+  return attentionScale(getScale(), getQuery());
 }
 
 LogicalResult DotProductAttentionOp::verify() {
-  Operation *op = getOperation();
-  ArrayRef<int64_t> q = getQuery().getType().getShape();
-  if (failed(checkRank(op, "key", getKey(), 4, "[B, H, S, E]")))
-    return failure();
-  int64_t keys = getKey().getType().getDimSize(2);
-  if (failed(checkShape(op, "key", getKey(), {q[0], q[1], keys, q[3]},
-                        "[B, H, S, E]")) ||
-      failed(checkShape(op, "value", getValue(),
-                        {q[0], q[1], keys, getValue().getType().getDimSize(3)},
-                        "[B, H, S, F]")) ||
-      failed(checkMask(op, "key_mask", getKeyMask(), q[0], keys, "[B, S]")))
-    return failure();
-  if (isDyn(q[3]) && !getScale())
-    return emitOpError("needs an explicit 'scale' when the head width is "
-                       "dynamic");
-  if (std::optional<APFloat> scale = getScale();
-      scale && !(scale->convertToDouble() > 0.0))
-    return emitOpError() << "scale must be positive, got "
-                         << formatNumber(scale->convertToDouble());
-  if (getCausal() && !isDyn(q[2]) && !isDyn(keys) && q[2] > keys)
-    return emitOpError() << "causal attention needs no more queries than keys, "
-                            "got T = "
-                         << q[2] << " > S = " << keys;
-  return checkDropout(op, "attention dropout", getDropout().convertToDouble(),
-                      getSeed() != nullptr);
+  return verifyAttentionOperands(getOperation(), getQuery(), getKey(),
+                                 getValue(), getKeyMask(), getScale(),
+                                 getCausal(), getDropout().convertToDouble(),
+                                 getSeed() != nullptr);
 }
 
 //===----------------------------------------------------------------------===//

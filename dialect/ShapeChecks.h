@@ -9,12 +9,15 @@
 #ifndef CONVSEQ_DIALECT_SHAPECHECKS_H
 #define CONVSEQ_DIALECT_SHAPECHECKS_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
+#include <optional>
 #include <string>
 
 namespace mlir::convseq::detail {
@@ -142,6 +145,45 @@ inline LogicalResult checkEpsilon(Operation *op, double epsilon) {
     return success();
   return op->emitOpError() << "epsilon must be positive, got "
                            << formatNumber(epsilon);
+}
+
+/// The scale of attention scores: `scale` when given, else 1/sqrt(E) of
+/// `query` ([B, H, T, E]).
+inline double attentionScale(std::optional<APFloat> scale, Value query) {
+  if (scale)
+    return scale->convertToDouble();
+  return 1.0 / std::sqrt(static_cast<double>(tensorType(query).getDimSize(3)));
+}
+
+/// The checks dot_product_attention and its gradient share: key
+/// `[B, H, S, E]` and value `[B, H, S, F]` against the `[B, H, T, E]`
+/// query, the key mask, the scale, causality and dropout.
+inline LogicalResult
+verifyAttentionOperands(Operation *op, Value query, Value key, Value value,
+                        Value keyMask, std::optional<APFloat> scale,
+                        bool causal, double dropout, bool hasRng) {
+  ArrayRef<int64_t> q = tensorType(query).getShape();
+  if (failed(checkRank(op, "key", key, 4, "[B, H, S, E]")))
+    return failure();
+  int64_t keys = tensorType(key).getDimSize(2);
+  if (failed(checkShape(op, "key", key, {q[0], q[1], keys, q[3]},
+                        "[B, H, S, E]")) ||
+      failed(checkShape(op, "value", value,
+                        {q[0], q[1], keys, tensorType(value).getDimSize(3)},
+                        "[B, H, S, F]")) ||
+      failed(checkMask(op, "key_mask", keyMask, q[0], keys, "[B, S]")))
+    return failure();
+  if (isDyn(q[3]) && !scale)
+    return op->emitOpError("needs an explicit 'scale' when the head width is "
+                           "dynamic");
+  if (scale && !(scale->convertToDouble() > 0.0))
+    return op->emitOpError() << "scale must be positive, got "
+                             << formatNumber(scale->convertToDouble());
+  if (causal && !isDyn(q[2]) && !isDyn(keys) && q[2] > keys)
+    return op->emitOpError()
+           << "causal attention needs no more queries than keys, got T = "
+           << q[2] << " > S = " << keys;
+  return checkDropout(op, "attention dropout", dropout, hasRng);
 }
 
 } // namespace mlir::convseq::detail

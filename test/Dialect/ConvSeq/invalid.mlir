@@ -742,3 +742,21 @@ func.func @attention_grad_result(%q: tensor<2x2x5x4xf32>, %do: tensor<2x2x5x3xf3
     -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
   return
 }
+
+// -----
+
+func.func @rms_norm_grad_scale(%x: tensor<2x5x8xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{expects 'scale' of shape [D] = [8], got 'tensor<4xf32>'}}
+  %0 = convseq.rms_norm_grad %x, %g, %x : (tensor<2x5x8xf32>, tensor<4xf32>, tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_causal(%q: tensor<2x2x6x4xf32>, %k: tensor<2x2x5x4xf32>) {
+  // expected-error @+1 {{causal attention needs no more queries than keys, got T = 6 > S = 5}}
+  %0:3 = convseq.dot_product_attention_grad %q, %k, %k, %q {causal}
+    : (tensor<2x2x6x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x6x4xf32>)
+    -> (tensor<2x2x6x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
+  return
+}
