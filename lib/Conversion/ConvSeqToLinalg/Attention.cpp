@@ -40,6 +40,18 @@ Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
       .front();
 }
 
+/// The loop expressions (b, h, i, j, e) of a 5-loop attention contraction.
+struct Loops {
+  AffineExpr batch, head, row, col, inner;
+
+  explicit Loops(MLIRContext *ctx) {
+    bindDims(ctx, batch, head, row, col, inner);
+  }
+  AffineMap map(ArrayRef<AffineExpr> exprs) const {
+    return AffineMap::get(5, 0, exprs, batch.getContext());
+  }
+};
+
 /// The attention probabilities softmax(Q K^T * scale + mask), before
 /// dropout: -inf where the key is padding or in the causal future, so such
 /// keys get probability 0 and a row with no admissible key all zeros.
@@ -50,14 +62,13 @@ Value buildProbabilities(OpBuilder &rewriter, Location loc, Value query,
   SmallVector<OpFoldResult> q = getSizes(rewriter, loc, query);
   SmallVector<OpFoldResult> k = getSizes(rewriter, loc, key);
 
-  AffineExpr batch, head, row, col, inner;
-  bindDims(ctx, batch, head, row, col, inner);
   // scores[b, h, i, j] = sum_e q[b, h, i, e] k[b, h, j, e], loops
   // (b, h, i, j, e): both rows are contiguous along e.
+  Loops l(ctx);
   Value scores = contract(rewriter, loc, query, key,
-                          AffineMap::get(5, 0, {batch, head, row, inner}, ctx),
-                          AffineMap::get(5, 0, {batch, head, col, inner}, ctx),
-                          AffineMap::get(5, 0, {batch, head, row, col}, ctx), 4,
+                          l.map({l.batch, l.head, l.row, l.inner}),
+                          l.map({l.batch, l.head, l.col, l.inner}),
+                          l.map({l.batch, l.head, l.row, l.col}), 4,
                           {q[0], q[1], q[2], k[2]}, elementType);
 
   // Scale, and -inf where the key is padding or in the causal future.
@@ -107,17 +118,17 @@ Value buildProbabilities(OpBuilder &rewriter, Location loc, Value query,
   return buildSoftmax(rewriter, loc, masked);
 }
 
-/// The loop expressions (b, h, i, j, e) of a 5-loop attention contraction.
-struct Loops {
-  AffineExpr batch, head, row, col, inner;
-
-  explicit Loops(MLIRContext *ctx) {
-    bindDims(ctx, batch, head, row, col, inner);
-  }
-  AffineMap map(ArrayRef<AffineExpr> exprs) const {
-    return AffineMap::get(5, 0, exprs, batch.getContext());
-  }
-};
+/// `probs` (or its gradient: dropout is linear) after the attention
+/// dropout of `op`, the forward op or its gradient, which share the RNG key.
+template <typename OpTy>
+Value attentionDropout(OpBuilder &b, Location loc, OpTy op,
+                       typename OpTy::Adaptor adaptor, Value probs) {
+  double rate = op.getDropout().convertToDouble();
+  if (rate == 0.0)
+    return probs;
+  return buildDropout(b, loc, probs, adaptor.getSeed(), adaptor.getStep(), rate,
+                      op.getStream());
+}
 
 struct DotProductAttentionLowering
     : OpConversionPattern<DotProductAttentionOp> {
@@ -132,10 +143,7 @@ struct DotProductAttentionLowering
     Value probs = buildProbabilities(rewriter, loc, query, adaptor.getKey(),
                                      adaptor.getKeyMask(), op.getCausal(),
                                      op.getEffectiveScale());
-    double rate = op.getDropout().convertToDouble();
-    if (rate > 0.0)
-      probs = buildDropout(rewriter, loc, probs, adaptor.getSeed(),
-                           adaptor.getStep(), rate, op.getStream());
+    probs = attentionDropout(rewriter, loc, op, adaptor, probs);
 
     // out[b, h, i, f] = sum_j p[b, h, i, j] v[b, h, j, f], loops
     // (b, h, i, j, f): f innermost streams a row of V into a row of out.
@@ -168,13 +176,7 @@ struct DotProductAttentionGradLowering
     double scale = op.getEffectiveScale();
     Value probs = buildProbabilities(
         rewriter, loc, query, key, adaptor.getKeyMask(), op.getCausal(), scale);
-    double rate = op.getDropout().convertToDouble();
-    auto dropout = [&](Value x) {
-      return rate > 0.0 ? buildDropout(rewriter, loc, x, adaptor.getSeed(),
-                                       adaptor.getStep(), rate, op.getStream())
-                        : x;
-    };
-    Value dropped = dropout(probs);
+    Value dropped = attentionDropout(rewriter, loc, op, adaptor, probs);
 
     SmallVector<OpFoldResult> q = getSizes(rewriter, loc, query);
     SmallVector<OpFoldResult> k = getSizes(rewriter, loc, key);
@@ -195,16 +197,12 @@ struct DotProductAttentionGradLowering
                               {q[0], q[1], q[2], k[2]}, elementType);
     // Through the dropout (linear) and the softmax; the scale of the
     // scores goes into dS.
-    Value dScores = buildSoftmaxGrad(rewriter, loc, probs, dropout(dDropped));
-    if (scale != 1.0)
-      dScores = buildElementwise(
-          rewriter, loc, dScores,
-          createEmpty(rewriter, loc, getSizes(rewriter, loc, dScores),
-                      elementType),
-          [&](OpBuilder &b, Location nl, ValueRange args) {
-            return SmallVector<Value>{arith::MulFOp::create(
-                b, nl, args[0], floatConstant(b, nl, elementType, scale))};
-          });
+    Value dScores =
+        scaleBy(rewriter, loc,
+                buildSoftmaxGrad(
+                    rewriter, loc, probs,
+                    attentionDropout(rewriter, loc, op, adaptor, dDropped)),
+                scale);
     // dQ[b, h, i, e] = sum_j dS[b, h, i, j] K[b, h, j, e].
     Value dQuery = contract(
         rewriter, loc, dScores, key, l.map({l.batch, l.head, l.row, l.col}),

@@ -16,26 +16,52 @@ using namespace mlir::convseq::lowering;
 
 namespace {
 
-/// `value * scale` as an element-wise epilogue; `value` itself when the
-/// scale is 1.
-Value scaleBy(OpBuilder &b, Location loc, Value value, double scale) {
-  if (scale == 1.0)
-    return value;
-  Type elementType = cast<RankedTensorType>(value.getType()).getElementType();
-  Value out = createEmpty(b, loc, getSizes(b, loc, value), elementType);
-  return buildElementwise(
-      b, loc, value, out, [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value factor = floatConstant(nb, l, elementType, scale);
-        return SmallVector<Value>{
-            arith::MulFOp::create(nb, l, args[0], factor)};
-      });
+/// Maps of a nest of `rows` leading loops and two inner ones, the form
+/// of both contractions here: the leading loops are a linear layer's rows,
+/// kept for its input and output or reduced for its weight gradient.
+struct RowLoops {
+  RowLoops(MLIRContext *ctx, unsigned rows) : ctx(ctx), count(rows + 2) {
+    for (unsigned d = 0; d < rows; ++d)
+      leading.push_back(getAffineDimExpr(d, ctx));
+  }
+
+  /// Inner loop 0 or 1.
+  AffineExpr inner(unsigned index) const {
+    return getAffineDimExpr(leading.size() + index, ctx);
+  }
+  /// Reads the leading loops, then `last`.
+  AffineMap withLast(AffineExpr last) const {
+    SmallVector<AffineExpr> exprs(leading);
+    exprs.push_back(last);
+    return map(exprs);
+  }
+  AffineMap map(ArrayRef<AffineExpr> exprs) const {
+    return AffineMap::get(count, 0, exprs, ctx);
+  }
+
+  MLIRContext *ctx;
+  unsigned count;
+  SmallVector<AffineExpr> leading;
+};
+
+/// scale * (the linalg.contract of lhs and rhs with `maps` into zeros of
+/// `sizes`); the scale, when not 1, is an element-wise epilogue.
+Value buildScaledContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                             ArrayRef<AffineMap> maps,
+                             ArrayRef<OpFoldResult> sizes, double scale) {
+  Type elementType = cast<RankedTensorType>(lhs.getType()).getElementType();
+  Value init = createFilled(b, loc, sizes, elementType, 0.0);
+  Value product = linalg::ContractOp::create(
+                      b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+                      ValueRange{init}, b.getAffineMapArrayAttr(maps))
+                      .getResult(0);
+  return scaleBy(b, loc, product, scale);
 }
 
 /// [d0, ..., dn-2, K] x [K, N] (or [N, K] transposed) as one linalg.contract
 /// over the leading loops and k, n. The input keeps its shape: reshaping
 /// it to a matrix would need an expand_shape of one dynamic size into two
 /// (batch and length), which upstream expand-strided-metadata cannot lower.
-/// The scale, when not 1, is an element-wise epilogue.
 struct LinearLowering : OpConversionPattern<LinearOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -43,43 +69,26 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     Value input = adaptor.getInput(), weight = adaptor.getWeight();
-    auto resultType = cast<RankedTensorType>(op.getType());
-    Type elementType = resultType.getElementType();
-    unsigned rank = resultType.getRank();
+    unsigned rank = cast<RankedTensorType>(op.getType()).getRank();
     bool transposed = op.getTransposeWeight();
 
     // Loops: the leading dimensions, then k and n with the contiguous one
     // innermost: n for a [K, N] weight (the loop then streams a weight row
     // into an output row, which vectorizes without reassociating the sum), k
     // for a transposed [N, K] weight, whose rows are contiguous along k.
-    unsigned loops = rank + 1;
-    SmallVector<AffineExpr> leading;
-    for (unsigned d = 0; d + 1 < rank; ++d)
-      leading.push_back(getAffineDimExpr(d, ctx));
-    AffineExpr n = getAffineDimExpr(transposed ? rank - 1 : rank, ctx);
-    AffineExpr k = getAffineDimExpr(transposed ? rank : rank - 1, ctx);
-    auto withLast = [&](AffineExpr last) {
-      SmallVector<AffineExpr> exprs(leading);
-      exprs.push_back(last);
-      return AffineMap::get(loops, 0, exprs, ctx);
-    };
-    AffineMap weightMap = transposed ? AffineMap::get(loops, 0, {n, k}, ctx)
-                                     : AffineMap::get(loops, 0, {k, n}, ctx);
+    RowLoops loops(rewriter.getContext(), rank - 1);
+    AffineExpr n = loops.inner(transposed ? 0 : 1);
+    AffineExpr k = loops.inner(transposed ? 1 : 0);
+    AffineMap weightMap = transposed ? loops.map({n, k}) : loops.map({k, n});
 
     SmallVector<OpFoldResult> sizes = getSizes(rewriter, loc, input);
     sizes.back() = getSizes(rewriter, loc, weight)[transposed ? 0 : 1];
-    Value init = createFilled(rewriter, loc, sizes, elementType, 0.0);
-    Value product =
-        linalg::ContractOp::create(rewriter, loc, TypeRange{init.getType()},
-                                   ValueRange{input, weight}, ValueRange{init},
-                                   rewriter.getAffineMapArrayAttr(
-                                       {withLast(k), weightMap, withLast(n)}))
-            .getResult(0);
-
-    rewriter.replaceOp(
-        op, scaleBy(rewriter, loc, product, op.getScale().convertToDouble()));
+    rewriter.replaceOp(op,
+                       buildScaledContraction(
+                           rewriter, loc, input, weight,
+                           {loops.withLast(k), weightMap, loops.withLast(n)},
+                           sizes, op.getScale().convertToDouble()));
     return success();
   }
 };
@@ -97,38 +106,21 @@ struct LinearWeightGradLowering : OpConversionPattern<LinearWeightGradOp> {
   matchAndRewrite(LinearWeightGradOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     Value input = adaptor.getInput(), dy = adaptor.getResultGrad();
-    auto resultType = cast<RankedTensorType>(op.getType());
     bool transposed = op.getTransposeWeight();
     Value lhs = transposed ? dy : input, rhs = transposed ? input : dy;
 
     // Loops (rows..., m, n).
-    unsigned rows = cast<RankedTensorType>(input.getType()).getRank() - 1;
-    unsigned loops = rows + 2;
-    SmallVector<AffineExpr> leading;
-    for (unsigned d = 0; d < rows; ++d)
-      leading.push_back(getAffineDimExpr(d, ctx));
-    AffineExpr m = getAffineDimExpr(rows, ctx);
-    AffineExpr n = getAffineDimExpr(rows + 1, ctx);
-    auto withLast = [&](AffineExpr last) {
-      SmallVector<AffineExpr> exprs(leading);
-      exprs.push_back(last);
-      return AffineMap::get(loops, 0, exprs, ctx);
-    };
+    RowLoops loops(rewriter.getContext(),
+                   cast<RankedTensorType>(input.getType()).getRank() - 1);
+    AffineExpr m = loops.inner(0), n = loops.inner(1);
     SmallVector<OpFoldResult> sizes = {getSizes(rewriter, loc, lhs).back(),
                                        getSizes(rewriter, loc, rhs).back()};
-    Value init =
-        createFilled(rewriter, loc, sizes, resultType.getElementType(), 0.0);
-    Value product =
-        linalg::ContractOp::create(rewriter, loc, TypeRange{init.getType()},
-                                   ValueRange{lhs, rhs}, ValueRange{init},
-                                   rewriter.getAffineMapArrayAttr(
-                                       {withLast(m), withLast(n),
-                                        AffineMap::get(loops, 0, {m, n}, ctx)}))
-            .getResult(0);
     rewriter.replaceOp(
-        op, scaleBy(rewriter, loc, product, op.getScale().convertToDouble()));
+        op, buildScaledContraction(
+                rewriter, loc, lhs, rhs,
+                {loops.withLast(m), loops.withLast(n), loops.map({m, n})},
+                sizes, op.getScale().convertToDouble()));
     return success();
   }
 };

@@ -72,6 +72,19 @@ Value lowering::buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
   return buildGeneric(b, loc, inputs, init, maps, iterators, body).front();
 }
 
+Value lowering::scaleBy(OpBuilder &b, Location loc, Value value, double scale) {
+  if (scale == 1.0)
+    return value;
+  Type elementType = cast<RankedTensorType>(value.getType()).getElementType();
+  Value out = createEmpty(b, loc, getSizes(b, loc, value), elementType);
+  return buildElementwise(
+      b, loc, value, out, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value factor = floatConstant(nb, l, elementType, scale);
+        return SmallVector<Value>{
+            arith::MulFOp::create(nb, l, args[0], factor)};
+      });
+}
+
 SmallVector<Value> lowering::multiplyAccumulate(OpBuilder &b, Location loc,
                                                 ValueRange args) {
   Value product = arith::MulFOp::create(b, loc, args[0], args[1]);

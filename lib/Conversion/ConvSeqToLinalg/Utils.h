@@ -46,6 +46,10 @@ SmallVector<Value> buildGeneric(OpBuilder &b, Location loc, ValueRange inputs,
                                 ArrayRef<utils::IteratorType> iterators,
                                 GenericBody body);
 
+/// `value * scale` as an element-wise op; `value` itself when the scale is
+/// 1.
+Value scaleBy(OpBuilder &b, Location loc, Value value, double scale);
+
 /// The body of a contraction: out + lhs * rhs (block arguments lhs, rhs,
 /// out).
 SmallVector<Value> multiplyAccumulate(OpBuilder &b, Location loc,
