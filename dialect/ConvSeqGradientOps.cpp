@@ -94,21 +94,13 @@ LogicalResult ConvWeightGradOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult RMSNormGradOp::verify() {
-  Operation *op = getOperation();
-  if (failed(checkMinRank(op, "input", getInput(), 1)) ||
-      failed(checkEpsilon(op, getEpsilon().convertToDouble())))
-    return failure();
-  return checkShape(op, "scale", getScale(),
-                    {getInput().getType().getShape().back()}, "[D]");
+  return verifyRMSNorm(getOperation(), getInput(), "scale", getScale(),
+                       getEpsilon().convertToDouble());
 }
 
 LogicalResult RMSNormScaleGradOp::verify() {
-  Operation *op = getOperation();
-  if (failed(checkMinRank(op, "input", getInput(), 1)) ||
-      failed(checkEpsilon(op, getEpsilon().convertToDouble())))
-    return failure();
-  return checkShape(op, "scale_grad", getScaleGrad(),
-                    {getInput().getType().getShape().back()}, "[D]");
+  return verifyRMSNorm(getOperation(), getInput(), "scale_grad", getScaleGrad(),
+                       getEpsilon().convertToDouble());
 }
 
 LogicalResult EmbeddingGradOp::verify() {

@@ -216,12 +216,8 @@ LogicalResult DilatedConvOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult RMSNormOp::verify() {
-  Operation *op = getOperation();
-  if (failed(checkMinRank(op, "input", getInput(), 1)) ||
-      failed(checkEpsilon(op, getEpsilon().convertToDouble())))
-    return failure();
-  return checkShape(op, "scale", getScale(),
-                    {getInput().getType().getShape().back()}, "[D]");
+  return verifyRMSNorm(getOperation(), getInput(), "scale", getScale(),
+                       getEpsilon().convertToDouble());
 }
 
 LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,

@@ -147,6 +147,18 @@ inline LogicalResult checkEpsilon(Operation *op, double epsilon) {
                            << formatNumber(epsilon);
 }
 
+/// The checks of rms_norm and its gradients: an input of rank >= 1, a
+/// positive epsilon, and `scale` (called `name`: the gain or its
+/// gradient) of shape [D].
+inline LogicalResult verifyRMSNorm(Operation *op, Value input, StringRef name,
+                                   Value scale, double epsilon) {
+  if (failed(checkMinRank(op, "input", input, 1)) ||
+      failed(checkEpsilon(op, epsilon)))
+    return failure();
+  return checkShape(op, name, scale, {tensorType(input).getShape().back()},
+                    "[D]");
+}
+
 /// The scale of attention scores: `scale` when given, else 1/sqrt(E) of
 /// `query` ([B, H, T, E]).
 inline double attentionScale(std::optional<APFloat> scale, Value query) {
