@@ -15,7 +15,7 @@
 
 #include "gradient_checks.h"
 
-#include "runtime/MemRef.h"
+#include "test/e2e/PackedCall.h"
 
 #include <gtest/gtest.h>
 
@@ -24,6 +24,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+namespace ref = convseq::reference;
 
 namespace {
 
@@ -50,14 +52,8 @@ struct Checked {
         std::size(convseq_##f##_vjp_args)                                      \
   }
 
-/// A dense buffer: float slots use `values`, integer ones `ids`.
-struct Buffer {
-  std::vector<int64_t> shape;
-  std::vector<double> values;
-  std::vector<int32_t> ids;
-};
-
-using Buffers = std::map<std::string, Buffer>;
+using Tensors = ref::TensorMap<double>;
+using Inputs = convseq::test::Inputs<double>;
 
 std::vector<int64_t> staticShape(const convseq_arg_info &slot) {
   std::vector<int64_t> shape(slot.shape, slot.shape + slot.rank);
@@ -66,60 +62,25 @@ std::vector<int64_t> staticShape(const convseq_arg_info &slot) {
   return shape;
 }
 
-size_t numElements(const std::vector<int64_t> &shape) {
-  size_t n = 1;
-  for (int64_t dim : shape)
-    n *= dim;
-  return n;
-}
-
-/// Calls `entry` with `inputs` by slot name (scalar slots are RNG keys and
-/// get fixed values) and returns the outputs, allocated from their static
-/// shapes.
-Buffers call(Entry entry, const convseq_arg_info *slots, size_t count,
-             const Buffers &inputs) {
-  Buffers outputs;
-  std::vector<std::vector<int64_t>> descriptors;
-  std::vector<int64_t> scalars;
-  descriptors.reserve(count);
-  scalars.reserve(count);
-  std::vector<void *> args;
-  for (size_t i = 0; i < count; ++i) {
-    const convseq_arg_info &slot = slots[i];
-    if (slot.rank < 0) {
-      scalars.push_back(std::string(slot.name) == "seed" ? 11 : 4);
-      args.push_back(&scalars.back());
-      continue;
-    }
-    const Buffer *buffer;
-    if (slot.role == CONVSEQ_OUTPUT) {
-      Buffer &out = outputs[slot.name];
-      out.shape = staticShape(slot);
-      out.values.assign(numElements(out.shape), std::nan(""));
-      buffer = &out;
-    } else {
-      auto found = inputs.find(slot.name);
-      EXPECT_NE(found, inputs.end()) << "no input " << slot.name;
-      buffer = &found->second;
-    }
-    const void *data = slot.dtype == CONVSEQ_I32
-                           ? static_cast<const void *>(buffer->ids.data())
-                           : buffer->values.data();
-    descriptors.push_back(
-        convseq::runtime::denseDescriptor(data, buffer->shape));
-    args.push_back(descriptors.back().data());
-  }
-  entry(args.data());
-  return outputs;
+/// Calls `entry` with `inputs` by slot name and returns its outputs,
+/// allocated from their static shapes.
+Tensors call(Entry entry, const convseq_arg_info *slots, size_t count,
+             const Inputs &inputs) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (size_t i = 0; i < count; ++i)
+    if (slots[i].role == CONVSEQ_OUTPUT)
+      shapes[slots[i].name] = staticShape(slots[i]);
+  return convseq::test::PackedCall<double>(slots, count)
+      .run(entry, {}, inputs, shapes);
 }
 
 /// <dy, f(x)> over every output.
-double project(const Buffers &outputs, const Buffers &cotangents) {
+double project(const Tensors &outputs, const Tensors &cotangents) {
   double sum = 0.0;
-  for (const auto &[name, buffer] : outputs) {
-    const Buffer &dy = cotangents.at("grad." + name);
-    for (size_t i = 0; i < buffer.values.size(); ++i)
-      sum += dy.values[i] * buffer.values[i];
+  for (const auto &[name, tensor] : outputs) {
+    const ref::Tensor<double> &dy = cotangents.at("grad." + name);
+    for (size_t i = 0; i < tensor.data.size(); ++i)
+      sum += dy.data[i] * tensor.data[i];
   }
   return sum;
 }
@@ -132,50 +93,52 @@ TEST_P(GradientCheck, VJPMatchesFiniteDifferences) {
   std::normal_distribution<double> normal(0.0, 1.0);
   std::uniform_int_distribution<int32_t> id(0, 5);
 
-  Buffers inputs;
+  // Random inputs; i64 scalars are RNG keys with fixed values.
+  Inputs inputs;
+  inputs.scalars = {{"seed", 11}, {"step", 4}};
   std::vector<std::string> floats;
   for (size_t i = 0; i < f.forwardCount; ++i) {
     const convseq_arg_info &slot = f.forwardArgs[i];
     if (slot.role == CONVSEQ_OUTPUT || slot.rank < 0)
       continue;
-    Buffer &buffer = inputs[slot.name];
-    buffer.shape = staticShape(slot);
-    size_t n = numElements(buffer.shape);
     if (slot.dtype == CONVSEQ_I32) {
-      for (size_t e = 0; e < n; ++e)
-        buffer.ids.push_back(id(rng));
+      ref::Ids &ids = inputs.ids[slot.name] = ref::Ids(staticShape(slot));
+      for (int64_t &value : ids.data)
+        value = id(rng);
       continue;
     }
     ASSERT_EQ(slot.dtype, CONVSEQ_F64) << slot.name;
-    for (size_t e = 0; e < n; ++e)
-      buffer.values.push_back(normal(rng));
+    ref::Tensor<double> &x = inputs.floats[slot.name] =
+        ref::Tensor<double>(staticShape(slot));
+    for (double &value : x.data)
+      value = normal(rng);
     floats.push_back(slot.name);
   }
-  Buffers outputs = call(f.forward, f.forwardArgs, f.forwardCount, inputs);
+  Tensors outputs = call(f.forward, f.forwardArgs, f.forwardCount, inputs);
 
   // A random cotangent per output, passed to the VJP with the inputs.
-  Buffers cotangents;
-  for (const auto &[name, buffer] : outputs) {
-    Buffer &dy = cotangents["grad." + name];
-    dy.shape = buffer.shape;
-    for (size_t e = 0; e < buffer.values.size(); ++e)
-      dy.values.push_back(normal(rng));
+  Tensors cotangents;
+  for (const auto &[name, tensor] : outputs) {
+    ref::Tensor<double> &dy = cotangents["grad." + name] =
+        ref::Tensor<double>(tensor.shape);
+    for (double &value : dy.data)
+      value = normal(rng);
   }
-  Buffers vjpInputs = inputs;
-  vjpInputs.insert(cotangents.begin(), cotangents.end());
-  Buffers vjp = call(f.vjp, f.vjpArgs, f.vjpCount, vjpInputs);
+  Inputs vjpInputs = inputs;
+  vjpInputs.floats.insert(cotangents.begin(), cotangents.end());
+  Tensors vjp = call(f.vjp, f.vjpArgs, f.vjpCount, vjpInputs);
 
   // The VJP recomputes the outputs exactly.
-  for (const auto &[name, buffer] : outputs)
-    for (size_t e = 0; e < buffer.values.size(); ++e)
-      ASSERT_EQ(vjp.at(name).values[e], buffer.values[e]) << name;
+  for (const auto &[name, tensor] : outputs)
+    for (size_t e = 0; e < tensor.data.size(); ++e)
+      ASSERT_EQ(vjp.at(name).data[e], tensor.data[e]) << name;
 
   for (const std::string &name : floats) {
     ASSERT_TRUE(vjp.count("grad." + name)) << "no gradient for " << name;
-    const std::vector<double> &gradient = vjp.at("grad." + name).values;
+    const std::vector<double> &gradient = vjp.at("grad." + name).data;
     std::vector<double> differences;
-    Buffers shifted = inputs;
-    std::vector<double> &x = shifted.at(name).values;
+    Inputs shifted = inputs;
+    std::vector<double> &x = shifted.floats.at(name).data;
     for (size_t e = 0; e < x.size(); ++e) {
       double saved = x[e];
       x[e] = saved + kStep;
