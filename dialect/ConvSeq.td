@@ -11,5 +11,6 @@ include "dialect/ConvSeqDialect.td"
 include "dialect/ConvSeqBlockOps.td"
 include "dialect/ConvSeqPrimitiveOps.td"
 include "dialect/ConvSeqGradientOps.td"
+include "dialect/ConvSeqOptimizerOps.td"
 
 #endif // CONVSEQ_TD

@@ -30,6 +30,7 @@ void mlir::convseq::populateConvSeqToLinalgPatterns(
   lowering::populateAttentionPatterns(patterns);
   lowering::populateTokenPatterns(patterns);
   lowering::populateDropoutPatterns(patterns);
+  lowering::populateOptimizerPatterns(patterns);
 }
 
 namespace {

@@ -28,6 +28,8 @@ void populateAttentionPatterns(RewritePatternSet &patterns);
 void populateTokenPatterns(RewritePatternSet &patterns);
 /// dropout.
 void populateDropoutPatterns(RewritePatternSet &patterns);
+/// sum_of_squares, adamw_update, adafactor_update.
+void populateOptimizerPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::convseq::lowering
 

@@ -760,3 +760,59 @@ func.func @attention_grad_causal(%q: tensor<2x2x6x4xf32>, %k: tensor<2x2x5x4xf32
     -> (tensor<2x2x6x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
   return
 }
+
+// -----
+
+func.func @adamw_beta(%w: tensor<8x3xf32>, %lr: f64, %s: f64, %t: i64) {
+  // expected-error @+1 {{beta1 must be in [0, 1), got 1}}
+  %0:3 = convseq.adamw_update %w, %w, %w, %w, %lr, %s, %t {beta1 = 1.0 : f64} : tensor<8x3xf32>
+  return
+}
+
+// -----
+
+func.func @adamw_epsilon(%w: tensor<8x3xf32>, %lr: f64, %s: f64, %t: i64) {
+  // expected-error @+1 {{epsilon must be in (0, inf), got 0}}
+  %0:3 = convseq.adamw_update %w, %w, %w, %w, %lr, %s, %t {epsilon = 0.0 : f64} : tensor<8x3xf32>
+  return
+}
+
+// -----
+
+func.func @adafactor_row_state(%w: tensor<8x3xf32>, %r: tensor<3xf32>, %lr: f64, %s: f64, %t: i64) {
+  // expected-error @+1 {{expects 'row state' of shape [n] = [8], got 'tensor<3xf32>'}}
+  %0:3 = convseq.adafactor_update %w, %w state(%r, %r), %lr, %s, %t : tensor<8x3xf32>, tensor<3xf32>, tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @adafactor_factored_vector(%g: tensor<3xf32>, %lr: f64, %s: f64, %t: i64) {
+  // expected-error @+1 {{expects 'param' of rank 2 [n, m] to factor its second moments, got 'tensor<3xf32>'}}
+  %0:3 = convseq.adafactor_update %g, %g state(%g, %g), %lr, %s, %t : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @adafactor_state_count(%g: tensor<3xf32>, %lr: f64, %s: f64, %t: i64) {
+  // expected-error @+1 {{expects one state operand (the second moment) or two (factored row and column moments), got 3}}
+  %0:4 = convseq.adafactor_update %g, %g state(%g, %g, %g), %lr, %s, %t : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @adafactor_state_type(%w: tensor<8x3xf32>, %v: tensor<8x3xf64>, %lr: f64, %s: f64, %t: i64) {
+  // expected-error @+1 {{expects the state of element type 'f32', got 'tensor<8x3xf64>'}}
+  %0:2 = convseq.adafactor_update %w, %w state(%v), %lr, %s, %t : tensor<8x3xf32>, tensor<8x3xf64>
+  return
+}
+
+// -----
+
+func.func @sum_of_squares_empty() {
+  // expected-error @+1 {{expects at least one input}}
+  %0 = "convseq.sum_of_squares"() : () -> f64
+  return
+}

@@ -247,3 +247,17 @@ func.func @gradient_ops(%x: tensor<2x5x8xf32>, %w: tensor<3x8xf32>, %dy3: tensor
   %11 = convseq.cross_entropy_grad %x, %ids, %dl : (tensor<2x5x8xf32>, tensor<2x5xi32>, tensor<f32>) -> tensor<2x5x8xf32>
   return
 }
+
+// CHECK-LABEL: func.func @optimizer_ops
+// CHECK: convseq.sum_of_squares %{{.+}}, %{{.+}} : tensor<8x3xf32>, tensor<3xf32>
+// CHECK: convseq.adamw_update %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {beta2 = 5.000000e-01 : f64, weight_decay = 1.000000e-02 : f64} : tensor<8x3xf32>
+// CHECK: convseq.adafactor_update %{{.+}}, %{{.+}} state(%{{.+}}, %{{.+}}), %{{.+}}, %{{.+}}, %{{.+}} {relative_step} : tensor<8x3xf32>, tensor<8xf32>, tensor<3xf32>
+// CHECK: convseq.adafactor_update %{{.+}}, %{{.+}} state(%{{.+}}), %{{.+}}, %{{.+}}, %{{.+}} : tensor<3xf32>, tensor<3xf32>
+func.func @optimizer_ops(%w: tensor<8x3xf32>, %g: tensor<3xf32>, %row: tensor<8xf32>, %col: tensor<3xf32>,
+                         %lr: f64, %scale: f64, %step: i64) {
+  %0 = convseq.sum_of_squares %w, %g : tensor<8x3xf32>, tensor<3xf32>
+  %1:3 = convseq.adamw_update %w, %w, %w, %w, %lr, %scale, %step {beta2 = 0.5 : f64, weight_decay = 0.01 : f64} : tensor<8x3xf32>
+  %2:3 = convseq.adafactor_update %w, %w state(%row, %col), %lr, %scale, %step {relative_step} : tensor<8x3xf32>, tensor<8xf32>, tensor<3xf32>
+  %3:2 = convseq.adafactor_update %g, %g state(%g), %lr, %scale, %step : tensor<3xf32>, tensor<3xf32>
+  return
+}
