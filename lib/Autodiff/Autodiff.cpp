@@ -31,6 +31,21 @@ bool mlir::convseq::isDifferentiable(Value value) {
   return type && isa<FloatType>(type.getElementType());
 }
 
+std::string mlir::convseq::boundaryName(DictionaryAttr attrs,
+                                       const Twine &fallback) {
+  if (attrs)
+    for (StringLiteral key : {kParamAttrName, kIOAttrName})
+      if (auto name = attrs.getAs<StringAttr>(key))
+        return name.str();
+  return fallback.str();
+}
+
+DictionaryAttr mlir::convseq::ioNameAttr(MLIRContext *ctx, const Twine &name) {
+  return DictionaryAttr::get(
+      ctx, {NamedAttribute(StringAttr::get(ctx, kIOAttrName),
+                           StringAttr::get(ctx, name))});
+}
+
 namespace {
 
 /// A zero tensor shaped like `like`.

@@ -11,6 +11,7 @@
 #define CONVSEQ_LIB_AUTODIFF_AUTODIFF_H
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
 
 namespace mlir {
 class DialectRegistry;
@@ -40,6 +41,13 @@ FailureOr<SmallVector<Value>> buildGradients(OpBuilder &builder, Block &block,
                                              ValueRange outputs,
                                              ValueRange outputGradients,
                                              ValueRange inputs);
+
+/// The name a value has at the entry-point boundary, from its
+/// `convseq.param` or `convseq.io` attribute in `attrs`, or `fallback`.
+std::string boundaryName(DictionaryAttr attrs, const Twine &fallback);
+
+/// `{convseq.io = name}`.
+DictionaryAttr ioNameAttr(MLIRContext *ctx, const Twine &name);
 
 /// Registers the gradient rules of the upstream ops model graphs use:
 /// tensor `arith.addf` (residual connections), `tensor.expand_shape` and

@@ -3,6 +3,8 @@
 #include "lib/Autodiff/Autodiff.h"
 #include "lib/Autodiff/Passes.h"
 
+#include "dialect/ConvSeqDialect.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -15,20 +17,6 @@ using namespace mlir;
 using namespace mlir::convseq;
 
 namespace {
-
-constexpr StringLiteral kParamAttr = "convseq.param";
-constexpr StringLiteral kIOAttr = "convseq.io";
-constexpr StringLiteral kFrozenAttr = "convseq.frozen";
-
-/// The name a value has at the entry-point boundary, from its
-/// `convseq.param` or `convseq.io` attribute, or `fallback`.
-std::string boundaryName(DictionaryAttr attrs, const Twine &fallback) {
-  if (attrs)
-    for (StringLiteral key : {kParamAttr, kIOAttr})
-      if (auto name = attrs.getAs<StringAttr>(key))
-        return name.str();
-  return fallback.str();
-}
 
 /// Adds `@<name>_vjp` next to `forward`.
 LogicalResult generateVJP(func::FuncOp forward, SymbolTable &symbols) {
@@ -47,11 +35,7 @@ LogicalResult generateVJP(func::FuncOp forward, SymbolTable &symbols) {
   Block &block = vjp.getBody().front();
   auto ret = cast<func::ReturnOp>(block.getTerminator());
   MLIRContext *ctx = forward.getContext();
-  auto named = [&](const std::string &text) {
-    return DictionaryAttr::get(ctx,
-                               {NamedAttribute(StringAttr::get(ctx, kIOAttr),
-                                               StringAttr::get(ctx, text))});
-  };
+  auto named = [&](const Twine &text) { return ioNameAttr(ctx, text); };
 
   // A cotangent argument per differentiable result.
   SmallVector<Value> outputs, cotangents;
@@ -75,7 +59,7 @@ LogicalResult generateVJP(func::FuncOp forward, SymbolTable &symbols) {
     resultAttrs.push_back(vjp.getResultAttrDict(i));
   for (BlockArgument arg : forward.getArguments()) {
     DictionaryAttr attrs = forward.getArgAttrDict(arg.getArgNumber());
-    if (!isDifferentiable(arg) || (attrs && attrs.get(kFrozenAttr)))
+    if (!isDifferentiable(arg) || (attrs && attrs.get(kFrozenAttrName)))
       continue;
     inputs.push_back(block.getArgument(arg.getArgNumber()));
     resultAttrs.push_back(named(

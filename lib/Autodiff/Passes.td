@@ -38,4 +38,44 @@ def GenerateVJPPass : Pass<"convseq-generate-vjp", "::mlir::ModuleOp"> {
   ];
 }
 
+def GenerateTrainStepPass
+    : Pass<"convseq-generate-train-step", "::mlir::ModuleOp"> {
+  let summary = "Builds the training step of loss functions with settings";
+  let description = [{
+    For each function `@f` with a `convseq.training` dictionary (the front
+    end puts one on `@forward_train`) adds its training step, `@train_step`
+    for `@forward_train` and `@f_step` otherwise. `@f` must return one
+    scalar loss and take an i64 argument `{convseq.io = "step"}`, the
+    number of the update (1 for the first). The step:
+
+    1. runs `@f` and its backward pass for every argument with
+       `convseq.param` and without `convseq.frozen`;
+    2. clips the gradients to the global norm `clip_norm` (0: off);
+    3. computes the learning rate of this step from the schedule;
+    4. updates each trainable parameter with `convseq.adamw_update` or
+       `convseq.adafactor_update` (factored moments for matrices).
+
+    Arguments: those of `@f`, then the optimizer state of each trainable
+    parameter in order, named `opt.m.<p>`, `opt.v.<p>` (AdamW),
+    `opt.v_row.<p>`, `opt.v_col.<p>` (Adafactor, matrices) or `opt.v.<p>`
+    (Adafactor, others); zeros before the first step. Results: the loss,
+    `grad_norm` and `learning_rate` (0-d f64), then the new parameters and
+    the new state, each marked `convseq.in_place = <argument index>`.
+
+    The pass removes `convseq.training` from `@f`, so a second run adds
+    nothing. Settings (absent keys take the model format's defaults):
+    `optimizer` ("adafactor" | "adamw"), `learning_rate` (float; without it
+    Adafactor takes relative steps), `schedule` ("constant" |
+    "linear_warmup_decay" | "inverse_sqrt"), `warmup_steps`, `steps`,
+    `weight_decay`, `clip_norm`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::convseq::ConvSeqDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // CONVSEQ_AUTODIFF_PASSES_TD

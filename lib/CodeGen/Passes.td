@@ -20,6 +20,22 @@ def PackEntryPointsPass : Pass<"convseq-pack-entry-points", "::mlir::ModuleOp"> 
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def DropInPlaceResultsPass
+    : Pass<"convseq-drop-in-place-results", "::mlir::ModuleOp"> {
+  let summary = "Removes the results bufferization wrote into an argument";
+  let description = [{
+    Runs after one-shot bufferization. A result marked
+    `convseq.in_place = <i>` (the new parameters and optimizer state of a
+    training step) must be returned as the buffer of argument `i`, possibly
+    through `memref.cast` or loops that carry it unchanged: bufferization
+    then updated that buffer in place
+    and the result is removed, so the compiled entry point has no output
+    for it. A result bufferization had to copy is an error naming it: the
+    caller would otherwise read stale values from the argument.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def TileContractionsPass
     : Pass<"convseq-tile-contractions", "::mlir::func::FuncOp"> {
   let summary = "Tiles linalg contractions for cache and registers and "

@@ -56,6 +56,8 @@ private:
   void buildDecoderInitEntry();
   void buildDecoderStepEntry();
   void buildForwardEntry(bool training);
+  /// The training settings as convseq-generate-train-step reads them.
+  DictionaryAttr trainingSettings();
 
   //===--- Model pieces ---------------------------------------------------===//
 
@@ -424,6 +426,30 @@ void ModelBuilder::buildDecoderStepEntry() {
   finishEntry(results);
 }
 
+DictionaryAttr ModelBuilder::trainingSettings() {
+  const TrainingConfig &training = config.training;
+  NamedAttrList settings;
+  settings.append("optimizer",
+                  builder.getStringAttr(training.optimizer ==
+                                                OptimizerKind::AdamW
+                                            ? "adamw"
+                                            : "adafactor"));
+  if (training.learningRate)
+    settings.append("learning_rate",
+                    builder.getF64FloatAttr(*training.learningRate));
+  StringRef schedule = "constant";
+  if (training.schedule == ScheduleKind::LinearWarmupDecay)
+    schedule = "linear_warmup_decay";
+  else if (training.schedule == ScheduleKind::InverseSqrt)
+    schedule = "inverse_sqrt";
+  settings.append("schedule", builder.getStringAttr(schedule));
+  settings.append("warmup_steps", builder.getI64IntegerAttr(training.warmupSteps));
+  settings.append("steps", builder.getI64IntegerAttr(training.steps));
+  settings.append("weight_decay", builder.getF64FloatAttr(training.weightDecay));
+  settings.append("clip_norm", builder.getF64FloatAttr(training.clipNorm));
+  return settings.getDictionary(builder.getContext());
+}
+
 void ModelBuilder::buildForwardEntry(bool training) {
   SmallVector<std::pair<StringRef, Type>> inputs = {{"src_ids", idsType()},
                                                     {"tgt_ids", idsType()}};
@@ -449,9 +475,10 @@ void ModelBuilder::buildForwardEntry(bool training) {
   double smoothing = training ? config.training.labelSmoothing : 0.0;
   Value loss = CrossEntropyOp::create(builder, loc, scores, tgtIds,
                                       config.padId, smoothing);
-  if (training)
+  if (training) {
     finishEntry({{"loss", loss}});
-  else
+    currentFunc->setAttr(kTrainingAttrName, trainingSettings());
+  } else
     finishEntry({{"loss", loss}, {"logits", scores}});
 }
 

@@ -20,6 +20,8 @@
 
 #include "lib/Frontend/ModelConfig.h"
 
+#include "dialect/ConvSeqDialect.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
@@ -27,14 +29,6 @@
 #include <vector>
 
 namespace mlir::convseq {
-
-/// The attribute naming a parameter argument of an entry point.
-inline constexpr llvm::StringLiteral kParamAttrName = "convseq.param";
-/// The attribute naming an input or result of an entry point.
-inline constexpr llvm::StringLiteral kIOAttrName = "convseq.io";
-/// The unit attribute on a parameter argument that training must not
-/// update (spec section 7): convseq-generate-vjp builds no gradient for it.
-inline constexpr llvm::StringLiteral kFrozenAttrName = "convseq.frozen";
 
 struct ParameterInfo {
   /// Hierarchical name, e.g. "encoder.layers.3.conv.w_in".

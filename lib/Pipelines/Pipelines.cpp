@@ -2,6 +2,7 @@
 
 #include "lib/Pipelines/Pipelines.h"
 
+#include "lib/Autodiff/Passes.h"
 #include "lib/CodeGen/Passes.h"
 #include "lib/Conversion/Passes.h"
 #include "lib/Transforms/Passes.h"
@@ -26,6 +27,12 @@
 void mlir::convseq::buildPrimitivesPipeline(
     OpPassManager &pm, const PrimitivesPipelineOptions &options) {
   pm.addPass(createDecomposeBlocksPass());
+  // The training step differentiates primitives; a no-op without a
+  // function carrying training settings.
+  pm.addPass(createGenerateTrainStepPass());
+  // Private functions nobody calls: a loss function kept only to build the
+  // training step (convseqc --entry-points).
+  pm.addPass(createSymbolDCEPass());
   if (options.cleanup) {
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
@@ -66,6 +73,7 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createDropInPlaceResultsPass());
   // The caller owns every buffer: results become out-parameters of the
   // (public) entry points, computed in place where the allocation can be
   // hoisted.

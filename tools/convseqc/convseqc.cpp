@@ -12,11 +12,13 @@
 #include "lib/Pipelines/Pipelines.h"
 #include "lib/Target/CPU/CPUTarget.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -89,6 +91,13 @@ llvm::cl::opt<std::string> headerFilename(
                    "arguments to this file"),
     llvm::cl::value_desc("filename"), llvm::cl::cat(category));
 
+llvm::cl::list<std::string> entryPoints(
+    "entry-points",
+    llvm::cl::desc("Compile only these entry points of a model (default: "
+                   "all): encoder, decoder_init, decoder_step, forward, "
+                   "forward_train, train_step"),
+    llvm::cl::CommaSeparated, llvm::cl::cat(category));
+
 llvm::cl::opt<bool> printParams(
     "print-params",
     llvm::cl::desc("List every parameter with its shape and size, and the "
@@ -102,8 +111,10 @@ ending in .mlir is read as IR instead: functions on tensors in the convseq,
 linalg, tensor, arith and math dialects, compiled by the same pipelines
 (how the matmul benchmark and the lit tests compile kernels). The entry
 points it builds (docs/entry-points.md) are encoder, decoder_init,
-decoder_step, forward and forward_train; every entry point takes the model's
-parameters first, named as --print-params lists them.
+decoder_step, forward, forward_train and train_step (forward, backward and
+optimizer update in one, updating parameters and optimizer state in place);
+every entry point takes the model's parameters first, named as
+--print-params lists them.
 
 Examples:
   convseqc models/light-small.yaml                  print convseq IR
@@ -133,9 +144,42 @@ void printParameterTable(const ModelConfig &config, llvm::raw_ostream &os) {
   os << "total " << params.size() << " parameters, " << total << " elements\n";
 }
 
-/// Runs the pipelines up to `stage` on `module`.
-LogicalResult runPipelines(ModuleOp module, EmitStage stage) {
-  if (stage == EmitStage::ConvSeq)
+/// Keeps the entry points --entry-points asks for. The training step is
+/// built from forward_train, which stays, private, until then.
+LogicalResult selectEntryPoints(ModuleOp module) {
+  if (entryPoints.empty())
+    return success();
+  SmallVector<std::string> available;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    available.push_back(func.getSymName().str());
+    if (func->hasAttr(kTrainingAttrName))
+      available.push_back("train_step");
+  }
+  for (const std::string &name : entryPoints)
+    if (!llvm::is_contained(available, name)) {
+      llvm::WithColor::error(llvm::errs(), "convseqc")
+          << "--entry-points: unknown entry point '" << name
+          << "'; expected some of " << llvm::join(available, ", ") << "\n";
+      return failure();
+    }
+  bool wantTrainStep = llvm::is_contained(entryPoints, "train_step");
+  for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+    if (llvm::is_contained(entryPoints, func.getSymName())) {
+      if (func.getSymName() == "forward_train" && !wantTrainStep)
+        func->removeAttr(kTrainingAttrName);
+      continue;
+    }
+    if (func.getSymName() == "forward_train" && wantTrainStep)
+      func.setPrivate();
+    else
+      func.erase();
+  }
+  return success();
+}
+
+/// Runs the pipelines from `from` (exclusive) up to `stage` on `module`.
+LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
+  if (stage <= from)
     return success();
   PassManager pm(module->getName());
   CPUPipelineOptions options;
@@ -188,14 +232,18 @@ LogicalResult writeHeader(ModuleOp module, StringRef modelName) {
 }
 
 /// Compiles `module` (built or parsed) to the --emit stage, with the header
-/// if asked for, and writes it.
+/// if asked for, and writes it. The header describes the entry points on
+/// tensors after the training step is built (convseq-to-primitives).
 int compileModule(ModuleOp module, StringRef name) {
   std::unique_ptr<llvm::ToolOutputFile> output = openOutput(outputFilename);
-  if (!output)
+  if (!output || failed(selectEntryPoints(module)))
+    return 1;
+  EmitStage headerStage = std::min(emitStage.getValue(), EmitStage::Primitives);
+  if (failed(runPipelines(module, EmitStage::ConvSeq, headerStage)))
     return 1;
   if (!headerFilename.empty() && failed(writeHeader(module, name)))
     return 1;
-  if (failed(runPipelines(module, emitStage)) ||
+  if (failed(runPipelines(module, headerStage, emitStage)) ||
       failed(writeStage(module, emitStage, output->os())))
     return 1;
   output->keep();

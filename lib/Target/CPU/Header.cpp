@@ -23,6 +23,7 @@ struct Slot {
   std::string name;
   const char *role;
   Type type;
+  bool updated;
 };
 
 /// The C enumerator of an element type.
@@ -61,12 +62,15 @@ LogicalResult emitEntry(func::FuncOp func, StringRef guard,
     DictionaryAttr attrs = func.getArgAttrDict(index);
     bool isParam = attrs && attrs.get(kParamAttrName);
     slots.push_back({attrName(attrs, "arg" + std::to_string(index)),
-                     isParam ? "CONVSEQ_PARAM" : "CONVSEQ_INPUT", type});
+                     isParam ? "CONVSEQ_PARAM" : "CONVSEQ_INPUT", type,
+                     attrs && attrs.get(kUpdatedAttrName)});
   }
+  // Results written into an argument's buffer are not outputs.
   for (auto [index, type] : llvm::enumerate(func.getResultTypes()))
-    slots.push_back({attrName(func.getResultAttrDict(index),
-                              "result" + std::to_string(index)),
-                     "CONVSEQ_OUTPUT", type});
+    if (!func.getResultAttr(index, kInPlaceAttrName))
+      slots.push_back({attrName(func.getResultAttrDict(index),
+                                "result" + std::to_string(index)),
+                       "CONVSEQ_OUTPUT", type, false});
 
   std::string entry = func.getSymName().str();
   std::string upper = StringRef(entry).upper();
@@ -89,7 +93,7 @@ LogicalResult emitEntry(func::FuncOp func, StringRef guard,
       llvm::interleaveComma(tensor.getShape(), os, [&](int64_t dim) {
         os << (ShapedType::isDynamic(dim) ? -1 : dim);
       });
-    os << "}},\n";
+    os << "}, " << (slot.updated ? 1 : 0) << "},\n";
   }
   os << "};\n\n";
   return success();
@@ -112,7 +116,9 @@ LogicalResult mlir::convseq::emitCPUHeader(ModuleOp module,
      << " * a memref descriptor (CONVSEQ_MEMREF) for each tensor slot (rank\n"
      << " * >= 0; -1 in a shape is a size chosen at run time), a pointer to\n"
      << " * the value for each scalar slot (rank -1). The caller allocates\n"
-     << " * every buffer, outputs included, with dense row-major strides. */\n"
+     << " * every buffer, outputs included, with dense row-major strides.\n"
+     << " * An argument with `updated` set receives new values in place (the\n"
+     << " * parameters and optimizer state of train_step). */\n"
      << "#ifndef " << guard << "_H\n#define " << guard << "_H\n\n"
      << "#include <stdint.h>\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
@@ -126,6 +132,7 @@ LogicalResult mlir::convseq::emitCPUHeader(ModuleOp module,
         "CONVSEQ_I1, CONVSEQ_I32, CONVSEQ_I64, CONVSEQ_INDEX };\n"
      << "typedef struct {\n  const char *name;\n  enum convseq_role role;\n"
      << "  enum convseq_dtype dtype;\n  int rank;\n  int64_t shape[4];\n"
+     << "  int updated;\n"
      << "} convseq_arg_info;\n#endif\n\n";
   for (auto func : module.getOps<func::FuncOp>())
     if (func.isPublic() && failed(emitEntry(func, guard, os)))

@@ -1,0 +1,79 @@
+// RUN: convseq-opt %s --convseq-generate-train-step --split-input-file | FileCheck %s
+
+// Adafactor without a learning rate: relative steps, factored moments for
+// the matrix, a full second moment for the gain, nothing for the frozen
+// weight; the step size 1/sqrt(max(t, warmup)) and global-norm clipping.
+
+// CHECK-LABEL: func.func @forward_train(
+// CHECK-NOT:     convseq.training
+// CHECK-LABEL: func.func @train_step(
+// CHECK-SAME:    %[[W:[^:]+]]: tensor<4x3xf32> {convseq.param = "w", convseq.updated},
+// CHECK-SAME:    %[[G:[^:]+]]: tensor<3xf32> {convseq.param = "g", convseq.updated},
+// CHECK-SAME:    %[[F:[^:]+]]: tensor<3x5xf32> {convseq.frozen, convseq.param = "f"},
+// CHECK-SAME:    %[[STEP:[^:]+]]: i64 {convseq.io = "step"},
+// CHECK-SAME:    %[[ROW:[^:]+]]: tensor<4xf32> {convseq.io = "opt.v_row.w", convseq.updated},
+// CHECK-SAME:    %[[COL:[^:]+]]: tensor<3xf32> {convseq.io = "opt.v_col.w", convseq.updated},
+// CHECK-SAME:    %[[V:[^:]+]]: tensor<3xf32> {convseq.io = "opt.v.g", convseq.updated})
+// CHECK-SAME:    -> (tensor<f32> {convseq.io = "loss"}, tensor<f64> {convseq.io = "grad_norm"}, tensor<f64> {convseq.io = "learning_rate"},
+// CHECK-SAME:        tensor<4x3xf32> {convseq.in_place = 0 : i64, convseq.param = "w"}, tensor<3xf32> {convseq.in_place = 1 : i64, convseq.param = "g"},
+// CHECK-SAME:        tensor<4xf32> {convseq.in_place = 6 : i64, convseq.io = "opt.v_row.w"}, tensor<3xf32> {convseq.in_place = 7 : i64, convseq.io = "opt.v_col.w"}, tensor<3xf32> {convseq.in_place = 8 : i64, convseq.io = "opt.v.g"})
+// CHECK:         %[[LOSS:.+]] = convseq.cross_entropy
+// CHECK-NOT:     convseq.linear_weight_grad %{{.+}} -> tensor<3x5xf32>
+// CHECK:         %[[DG:.+]] = convseq.rms_norm_scale_grad
+// CHECK:         %[[DW:.+]] = convseq.linear_weight_grad
+// CHECK:         %[[SQ:.+]] = convseq.sum_of_squares %[[DW]], %[[DG]] : tensor<4x3xf32>, tensor<3xf32>
+// CHECK:         %[[NORM:.+]] = math.sqrt %[[SQ]] : f64
+// CHECK:         %[[CLIP:.+]] = arith.minimumf
+// CHECK:         %[[T:.+]] = arith.sitofp %[[STEP]] : i64 to f64
+// CHECK:         %[[WARM:.+]] = arith.constant 1.000000e+01 : f64
+// CHECK:         arith.maximumf %[[T]], %[[WARM]]
+// CHECK:         %[[LR:.+]] = arith.divf
+// CHECK:         %[[NEWW:.+]], %[[NEWWS:.+]]:2 = convseq.adafactor_update %[[W]], %[[DW]] state(%[[ROW]], %[[COL]]), %[[LR]], %[[CLIP]], %[[STEP]] {relative_step}
+// CHECK:         %[[NEWG:.+]], %[[NEWV:.+]] = convseq.adafactor_update %[[G]], %[[DG]] state(%[[V]]), %[[LR]], %[[CLIP]], %[[STEP]] {relative_step}
+// CHECK:         return %[[LOSS]], %{{.+}}, %{{.+}}, %[[NEWW]], %[[NEWG]], %[[NEWWS]]#0, %[[NEWWS]]#1, %[[NEWV]]
+func.func @forward_train(%w: tensor<4x3xf32> {convseq.param = "w"},
+                         %g: tensor<3xf32> {convseq.param = "g"},
+                         %f: tensor<3x5xf32> {convseq.param = "f", convseq.frozen},
+                         %x: tensor<2x7x4xf32> {convseq.io = "x"},
+                         %t: tensor<2x7xi32> {convseq.io = "targets"},
+                         %step: i64 {convseq.io = "step"})
+    -> (tensor<f32> {convseq.io = "loss"})
+    attributes {convseq.training = {optimizer = "adafactor", schedule = "inverse_sqrt", warmup_steps = 10 : i64, clip_norm = 1.0 : f64}} {
+  %h = convseq.linear %x, %w : (tensor<2x7x4xf32>, tensor<4x3xf32>) -> tensor<2x7x3xf32>
+  %n = convseq.rms_norm %h, %g {epsilon = 1.0e-06 : f64} : (tensor<2x7x3xf32>, tensor<3xf32>) -> tensor<2x7x3xf32>
+  %y = convseq.linear %n, %f : (tensor<2x7x3xf32>, tensor<3x5xf32>) -> tensor<2x7x5xf32>
+  %l = convseq.cross_entropy %y, %t : (tensor<2x7x5xf32>, tensor<2x7xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// AdamW keeps two moments of every trainable parameter and applies the
+// weight decay; without clipping the gradient scale is 1; the linear
+// schedule is min(t / w, (T - t) / (T - w)), at least 0.
+
+// CHECK-LABEL: func.func @loss_step(
+// CHECK-SAME:    %[[W:[^:]+]]: tensor<4x5xf64> {convseq.param = "w", convseq.updated},
+// CHECK-SAME:    %[[STEP:[^:]+]]: i64 {convseq.io = "step"},
+// CHECK-SAME:    %[[M:[^:]+]]: tensor<4x5xf64> {convseq.io = "opt.m.w", convseq.updated},
+// CHECK-SAME:    %[[V:[^:]+]]: tensor<4x5xf64> {convseq.io = "opt.v.w", convseq.updated})
+// CHECK:         %[[DW:.+]] = convseq.linear_weight_grad
+// CHECK:         convseq.sum_of_squares %[[DW]]
+// CHECK:         %[[ONE:.+]] = arith.constant 1.000000e+00 : f64
+// CHECK:         %[[T:.+]] = arith.sitofp %[[STEP]]
+// CHECK:         arith.constant 1.000000e+02 : f64
+// CHECK:         arith.constant 9.000000e+02 : f64
+// CHECK:         arith.constant 0.000000e+00 : f64
+// CHECK:         arith.maximumf
+// CHECK:         %[[LR:.+]] = arith.mulf
+// CHECK:         convseq.adamw_update %[[W]], %[[DW]], %[[M]], %[[V]], %[[LR]], %[[ONE]], %[[STEP]] {weight_decay = 1.000000e-02 : f64} : tensor<4x5xf64>
+func.func @loss(%w: tensor<4x5xf64> {convseq.param = "w"},
+                %x: tensor<3x4xf64> {convseq.io = "x"},
+                %t: tensor<3xi32> {convseq.io = "targets"},
+                %step: i64 {convseq.io = "step"})
+    -> (tensor<f64> {convseq.io = "loss"})
+    attributes {convseq.training = {optimizer = "adamw", learning_rate = 1.0e-3 : f64, schedule = "linear_warmup_decay", warmup_steps = 100 : i64, steps = 1000 : i64, weight_decay = 0.01 : f64, clip_norm = 0.0 : f64}} {
+  %y = convseq.linear %x, %w : (tensor<3x4xf64>, tensor<4x5xf64>) -> tensor<3x5xf64>
+  %l = convseq.cross_entropy %y, %t : (tensor<3x5xf64>, tensor<3xi32>) -> tensor<f64>
+  return %l : tensor<f64>
+}
