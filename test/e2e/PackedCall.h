@@ -31,7 +31,9 @@ template <typename T> struct Inputs {
 
 /// Calls a packed entry point: builds one memref descriptor per tensor slot
 /// over the given data, allocates the outputs with `outputShapes`, and
-/// returns the outputs by name.
+/// returns the outputs by name. Slots the header marks `updated` (the
+/// parameters and optimizer state of train_step) are written in place, into
+/// the tensors of `params` and `inputs`.
 template <typename T> class PackedCall {
 public:
   PackedCall(const convseq_arg_info *info, size_t count)

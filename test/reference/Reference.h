@@ -255,6 +255,23 @@ template <typename T>
 ForwardResult<T> forward(const ModelConfig &config, const TensorMap<T> &params,
                          const Ids &srcIds, const Ids &tgtIds);
 
+//===----------------------------------------------------------------------===//
+// Optimizers (docs/training.md), in f64
+//===----------------------------------------------------------------------===//
+
+/// The learning rate of update `step` (1 for the first) under `training`.
+double learningRate(const mlir::convseq::TrainingConfig &training,
+                    int64_t step);
+
+/// One training step's update of `params` and `state` from `grads` (the
+/// gradients of the trainable parameters, by parameter name): global-norm
+/// clipping, then AdamW or Adafactor with the state named as the generated
+/// train_step names it (`opt.m.<p>`, `opt.v.<p>`, `opt.v_row.<p>`,
+/// `opt.v_col.<p>`); absent state starts at zero. Returns the gradient norm.
+double optimizerStep(const mlir::convseq::TrainingConfig &training,
+                     int64_t step, const TensorMap<double> &grads,
+                     TensorMap<double> &params, TensorMap<double> &state);
+
 } // namespace convseq::reference
 
 #endif // CONVSEQ_TEST_REFERENCE_REFERENCE_H
