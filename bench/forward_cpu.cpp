@@ -2,14 +2,15 @@
 //
 // Built once per model (CONVSEQ_MODEL_HEADER / CONVSEQ_MODEL_YAML, as the
 // end-to-end tests are): runs the compiled `forward` entry point (or
-// `encoder`, or `gradients`: forward_train_vjp, the loss and every
-// parameter's gradient) on random parameters and tokens at the given B, S,
-// T and prints one JSON line with the median time and the model GFLOP/s,
-// counting matmul-like work only (linear layers, logits, attention scores
-// and values, conv taps), as the performance targets of issue 4 do; the
-// gradient step counts three times the forward pass (issue 5).
+// `encoder`, or `train`: train_step, forward, backward and the optimizer
+// update in place) on random parameters and tokens at the given B, S, T
+// and prints one JSON line with the median time, the model GFLOP/s and the
+// peak resident memory of the process. GFLOP count matmul-like work only
+// (linear layers, logits, attention scores and values, conv taps), as the
+// performance targets of issue 4 do; a training step counts three times
+// the forward pass (issue 5).
 //
-//   forward_cpu.<model> [B S T [repeats [forward|encoder|gradients]]]
+//   forward_cpu.<model> [B S T [repeats [forward|encoder|train]]]
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <sys/resource.h>
 #include <string>
 #include <vector>
 
@@ -89,10 +91,10 @@ int main(int argc, char **argv) {
   int64_t target = argc > 3 ? std::atoll(argv[3]) : 128;
   int repeats = argc > 4 ? std::atoi(argv[4]) : 5;
   std::string entry = argc > 5 ? argv[5] : "forward";
-  if (entry != "forward" && entry != "encoder" && entry != "gradients") {
+  if (entry != "forward" && entry != "encoder" && entry != "train") {
     std::fprintf(stderr,
                  "forward_cpu: unknown entry '%s' (expected "
-                 "forward, encoder or gradients)\n",
+                 "forward, encoder or train)\n",
                  entry.c_str());
     return 2;
   }
@@ -106,10 +108,10 @@ int main(int argc, char **argv) {
     entryArgs = convseq_encoder_args;
     count = std::size(convseq_encoder_args);
     run = convseq_encoder;
-  } else if (entry == "gradients") {
-    entryArgs = convseq_forward_train_vjp_args;
-    count = std::size(convseq_forward_train_vjp_args);
-    run = convseq_forward_train_vjp;
+  } else if (entry == "train") {
+    entryArgs = convseq_train_step_args;
+    count = std::size(convseq_train_step_args);
+    run = convseq_train_step;
   }
   ModelConfig config = loadConfig();
   if (config.dtype != mlir::convseq::ElementKind::F32) {
@@ -154,9 +156,7 @@ int main(int argc, char **argv) {
       slot.data.resize(elements * sizeof(float));
       auto *values = reinterpret_cast<float *>(slot.data.data());
       for (int64_t e = 0; e < elements; ++e)
-        values[e] = info.role == CONVSEQ_PARAM              ? normal(rng)
-                    : std::string(info.name) == "grad.loss" ? 1.0f
-                                                            : 0.0f;
+        values[e] = info.role == CONVSEQ_PARAM ? normal(rng) : 0.0f;
     }
     slot.descriptor =
         convseq::runtime::denseDescriptor(slot.data.data(), shape);
@@ -175,12 +175,15 @@ int main(int argc, char **argv) {
   std::sort(seconds.begin(), seconds.end());
   double median = seconds[seconds.size() / 2];
   double flops = forwardFlops(config, batch, source, target, encoderOnly) *
-                 (entry == "gradients" ? 3 : 1);
+                 (entry == "train" ? 3 : 1);
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
   std::printf("{\"model\": \"%s\", \"entry\": \"%s\", \"B\": %lld, "
               "\"S\": %lld, \"T\": %lld, \"seconds\": %.4f, "
-              "\"model_gflop\": %.2f, \"gflops\": %.2f}\n",
+              "\"model_gflop\": %.2f, \"gflops\": %.2f, "
+              "\"peak_rss_mb\": %ld}\n",
               config.name.c_str(), entry.c_str(), (long long)batch,
               (long long)source, (long long)target, median, flops / 1e9,
-              flops / median / 1e9);
+              flops / median / 1e9, usage.ru_maxrss / 1024);
   return 0;
 }

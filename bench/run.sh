@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmarks, then times the generated matmul against OpenBLAS
 # sgemm, the generated forward pass of the four small models and light-small's
-# training gradient (forward_train_vjp, without arguments only). Prints one JSON object per line;
+# training step (train_step, without arguments only). Prints one JSON object per line;
 # redirect to keep them.
 #
 #   bash bench/run.sh [B S T [repeats]] [> results.jsonl]
@@ -29,12 +29,12 @@ shape=("${@:-16 512 128 3}")
 for model in light-small dynamic-small dilated-small transformer-small; do
   build/bench/forward_cpu.$model ${shape[@]}
 done
-# Without arguments: light-small's training gradient (issue 5), then
+# Without arguments: light-small's training step (issue 5), then
 # length scaling (issue 4) at 8192 source tokens per call: the forward pass
 # at S=512 and S=4096, and the encoder's time per token from S=128 to
 # S=4096.
 if [ $# -eq 0 ]; then
-  build/bench/forward_cpu.light-small 16 512 128 3 gradients
+  build/bench/forward_cpu.light-small 16 512 128 3 train
   for s in "16 512 128 3" "2 4096 128 3"; do
     build/bench/forward_cpu.light-small $s forward
   done
