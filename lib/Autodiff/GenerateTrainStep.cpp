@@ -13,6 +13,7 @@
 
 #include "lib/Autodiff/Autodiff.h"
 #include "lib/Autodiff/Passes.h"
+#include "lib/Support/ScalarBuilder.h"
 
 #include "dialect/ConvSeqOps.h"
 
@@ -114,27 +115,6 @@ FailureOr<TrainingSettings> parseSettings(func::FuncOp func,
     return fail("AdamW needs a 'learning_rate'");
   return settings;
 }
-
-/// Builds the step's scalars in f64.
-struct ScalarBuilder {
-  OpBuilder &b;
-  Location loc;
-
-  Value c(double value) {
-    return arith::ConstantOp::create(b, loc, b.getF64FloatAttr(value));
-  }
-  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
-  Value min(Value x, Value y) {
-    return arith::MinimumFOp::create(b, loc, x, y);
-  }
-  Value max(Value x, Value y) {
-    return arith::MaximumFOp::create(b, loc, x, y);
-  }
-  Value sqrt(Value x) { return math::SqrtOp::create(b, loc, x); }
-};
 
 /// The learning rate of step `t` (an f64, 1 for the first update):
 /// `learning_rate` times the schedule's factor, or Adafactor's relative
@@ -245,7 +225,7 @@ LogicalResult generateTrainStep(func::FuncOp forward, SymbolTable &symbols) {
   // Backward pass.
   Value loss = ret.getOperand(0);
   auto lossType = cast<RankedTensorType>(loss.getType());
-  Value seed = arith::ConstantOp::create(
+  Value lossGrad = arith::ConstantOp::create(
       builder, loc,
       DenseElementsAttr::get(lossType,
                              builder.getFloatAttr(lossType.getElementType(),
@@ -254,7 +234,7 @@ LogicalResult generateTrainStep(func::FuncOp forward, SymbolTable &symbols) {
   for (unsigned index : trainable)
     params.push_back(block.getArgument(index));
   FailureOr<SmallVector<Value>> grads =
-      buildGradients(builder, block, loss, seed, params);
+      buildGradients(builder, block, loss, lossGrad, params);
   if (failed(grads))
     return failure();
 
@@ -265,9 +245,13 @@ LogicalResult generateTrainStep(func::FuncOp forward, SymbolTable &symbols) {
   if (settings->clipNorm > 0)
     gradScale = s.min(gradScale, s.div(s.c(settings->clipNorm),
                                        s.add(norm, s.c(kClipEpsilon))));
-  Value t = block.getArgument(*stepArg);
-  Value lr = buildLearningRate(
-      s, *settings, arith::SIToFPOp::create(builder, loc, builder.getF64Type(), t));
+  // Steps count from 1; a step of 0 or less would divide by zero in the
+  // bias corrections and Adafactor's decay, so it counts as 1 there (the
+  // dropout key keeps the step as given).
+  Value t = arith::MaxSIOp::create(
+      builder, loc, block.getArgument(*stepArg),
+      arith::ConstantOp::create(builder, loc, builder.getI64IntegerAttr(1)));
+  Value lr = buildLearningRate(s, *settings, s.fromInt(t));
 
   // Updates, with the optimizer state as new arguments.
   SmallVector<DictionaryAttr> argAttrs;

@@ -24,12 +24,13 @@
 // CHECK:         %[[SQ:.+]] = convseq.sum_of_squares %[[DW]], %[[DG]] : tensor<4x3xf32>, tensor<3xf32>
 // CHECK:         %[[NORM:.+]] = math.sqrt %[[SQ]] : f64
 // CHECK:         %[[CLIP:.+]] = arith.minimumf
-// CHECK:         %[[T:.+]] = arith.sitofp %[[STEP]] : i64 to f64
+// CHECK:         %[[STEP1:.+]] = arith.maxsi %[[STEP]], %{{.+}} : i64
+// CHECK:         %[[T:.+]] = arith.sitofp %[[STEP1]] : i64 to f64
 // CHECK:         %[[WARM:.+]] = arith.constant 1.000000e+01 : f64
 // CHECK:         arith.maximumf %[[T]], %[[WARM]]
 // CHECK:         %[[LR:.+]] = arith.divf
-// CHECK:         %[[NEWW:.+]], %[[NEWWS:.+]]:2 = convseq.adafactor_update %[[W]], %[[DW]] state(%[[ROW]], %[[COL]]), %[[LR]], %[[CLIP]], %[[STEP]] {relative_step}
-// CHECK:         %[[NEWG:.+]], %[[NEWV:.+]] = convseq.adafactor_update %[[G]], %[[DG]] state(%[[V]]), %[[LR]], %[[CLIP]], %[[STEP]] {relative_step}
+// CHECK:         %[[NEWW:.+]], %[[NEWWS:.+]]:2 = convseq.adafactor_update %[[W]], %[[DW]] state(%[[ROW]], %[[COL]]), %[[LR]], %[[CLIP]], %[[STEP1]] {relative_step}
+// CHECK:         %[[NEWG:.+]], %[[NEWV:.+]] = convseq.adafactor_update %[[G]], %[[DG]] state(%[[V]]), %[[LR]], %[[CLIP]], %[[STEP1]] {relative_step}
 // CHECK:         return %[[LOSS]], %{{.+}}, %{{.+}}, %[[NEWW]], %[[NEWG]], %[[NEWWS]]#0, %[[NEWWS]]#1, %[[NEWV]]
 func.func @forward_train(%w: tensor<4x3xf32> {convseq.param = "w"},
                          %g: tensor<3xf32> {convseq.param = "g"},
@@ -60,13 +61,14 @@ func.func @forward_train(%w: tensor<4x3xf32> {convseq.param = "w"},
 // CHECK:         %[[DW:.+]] = convseq.linear_weight_grad
 // CHECK:         convseq.sum_of_squares %[[DW]]
 // CHECK:         %[[ONE:.+]] = arith.constant 1.000000e+00 : f64
-// CHECK:         %[[T:.+]] = arith.sitofp %[[STEP]]
+// CHECK:         %[[STEP1:.+]] = arith.maxsi %[[STEP]]
+// CHECK:         %[[T:.+]] = arith.sitofp %[[STEP1]]
 // CHECK:         arith.constant 1.000000e+02 : f64
 // CHECK:         arith.constant 9.000000e+02 : f64
 // CHECK:         arith.constant 0.000000e+00 : f64
 // CHECK:         arith.maximumf
 // CHECK:         %[[LR:.+]] = arith.mulf
-// CHECK:         convseq.adamw_update %[[W]], %[[DW]], %[[M]], %[[V]], %[[LR]], %[[ONE]], %[[STEP]] {weight_decay = 1.000000e-02 : f64} : tensor<4x5xf64>
+// CHECK:         convseq.adamw_update %[[W]], %[[DW]], %[[M]], %[[V]], %[[LR]], %[[ONE]], %[[STEP1]] {weight_decay = 1.000000e-02 : f64} : tensor<4x5xf64>
 func.func @loss(%w: tensor<4x5xf64> {convseq.param = "w"},
                 %x: tensor<3x4xf64> {convseq.io = "x"},
                 %t: tensor<3xi32> {convseq.io = "targets"},

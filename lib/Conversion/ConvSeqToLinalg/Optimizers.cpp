@@ -11,6 +11,7 @@
 
 #include "lib/Conversion/ConvSeqToLinalg/PopulatePatterns.h"
 #include "lib/Conversion/ConvSeqToLinalg/Utils.h"
+#include "lib/Support/ScalarBuilder.h"
 
 #include "dialect/ConvSeqOps.h"
 
@@ -25,34 +26,6 @@ using namespace mlir::convseq;
 using namespace mlir::convseq::lowering;
 
 namespace {
-
-/// Builds the f64 expression `fn` over scalar values.
-struct Scalars {
-  OpBuilder &b;
-  Location loc;
-
-  Value constant(double value) {
-    return floatConstant(b, loc, b.getF64Type(), value);
-  }
-  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
-  Value max(Value x, Value y) {
-    return arith::MaximumFOp::create(b, loc, x, y);
-  }
-  Value sqrt(Value x) { return math::SqrtOp::create(b, loc, x); }
-  Value pow(Value x, Value y) { return math::PowFOp::create(b, loc, x, y); }
-  Value fromInt(Value x) {
-    return arith::SIToFPOp::create(b, loc, b.getF64Type(), x);
-  }
-  /// `x` rounded to the element type `type`.
-  Value to(Type type, Value x) {
-    if (type.isF64())
-      return x;
-    return arith::TruncFOp::create(b, loc, type, x);
-  }
-};
 
 /// A size of a tensor as an f64.
 Value sizeAsFloat(OpBuilder &b, Location loc, OpFoldResult size) {
@@ -129,14 +102,14 @@ struct AdamWUpdateLowering : OpConversionPattern<AdamWUpdateOp> {
     double beta2 = op.getBeta2().convertToDouble();
     double weightDecay = op.getWeightDecay().convertToDouble();
 
-    Scalars s{rewriter, loc};
+    ScalarBuilder s{rewriter, loc};
     Value t = s.fromInt(adaptor.getStep());
-    Value one = s.constant(1.0);
+    Value one = s.c(1.0);
     Value lr = adaptor.getLearningRate();
-    Value correction1 = s.sub(one, s.pow(s.constant(beta1), t));
-    Value correction2 = s.sub(one, s.pow(s.constant(beta2), t));
+    Value correction1 = s.sub(one, s.pow(s.c(beta1), t));
+    Value correction2 = s.sub(one, s.pow(s.c(beta2), t));
     Value stepSize = s.to(type, s.div(lr, correction1));
-    Value decay = s.to(type, s.sub(one, s.mul(lr, s.constant(weightDecay))));
+    Value decay = s.to(type, s.sub(one, s.mul(lr, s.c(weightDecay))));
     Value inverseRoot2 = s.to(type, s.div(one, s.sqrt(correction2)));
     Value gradScale = s.to(type, adaptor.getGradScale());
     double epsilon = op.getEpsilon().convertToDouble();
@@ -186,10 +159,10 @@ struct AdafactorUpdateLowering : OpConversionPattern<AdafactorUpdateOp> {
     Value param = adaptor.getParam(), grad = adaptor.getGrad();
     double epsilon1 = op.getEpsilon1().convertToDouble();
 
-    Scalars s{rewriter, loc};
-    Value one = s.constant(1.0);
+    ScalarBuilder s{rewriter, loc};
+    Value one = s.c(1.0);
     Value t = s.fromInt(adaptor.getStep());
-    Value beta = s.sub(one, s.pow(t, s.constant(-op.getDecayRate()
+    Value beta = s.sub(one, s.pow(t, s.c(-op.getDecayRate()
                                                      .convertToDouble())));
     Value betaT = s.to(type, beta);
     Value gradScale = s.to(type, adaptor.getGradScale());
@@ -205,7 +178,7 @@ struct AdafactorUpdateLowering : OpConversionPattern<AdafactorUpdateOp> {
     // state = beta state + (1 - beta) epsilon1: the part of the moving
     // average that does not depend on the gradient.
     auto decayState = [&](Value state) {
-      Value offset = s.to(type, s.mul(s.sub(one, beta), s.constant(epsilon1)));
+      Value offset = s.to(type, s.mul(s.sub(one, beta), s.c(epsilon1)));
       return buildElementwise(
           rewriter, loc, ValueRange(), state,
           [&](OpBuilder &b, Location l, ValueRange args) {
@@ -254,7 +227,7 @@ struct AdafactorUpdateLowering : OpConversionPattern<AdafactorUpdateOp> {
       // V = R_i C_j / mean(R): u = g rsqrt(R_i C_j) sqrt(mean(R)).
       Value rowSum =
           sumAll(rewriter, loc, row, AffineMap::getMultiDimIdentityMap(1, ctx),
-                 1, s.constant(0.0),
+                 1, s.c(0.0),
                  [](OpBuilder &, Location, ValueRange args) { return args[0]; });
       factor = s.to(type, s.sqrt(s.div(rowSum, rows)));
       momentInputs = {row, col};
@@ -284,24 +257,24 @@ struct AdafactorUpdateLowering : OpConversionPattern<AdafactorUpdateOp> {
     SmallVector<AffineMap> updateMaps{identity};
     llvm::append_range(updateMaps, momentMaps);
     Value updateSquares = sumAll(
-        rewriter, loc, updateInputs, updateMaps, rank, s.constant(0.0),
+        rewriter, loc, updateInputs, updateMaps, rank, s.c(0.0),
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value u = update(b, l, args);
           return arith::MulFOp::create(b, l, u, u);
         });
     Value rmsUpdate = s.sqrt(s.div(updateSquares, count));
     Value clip = s.max(
-        one, s.div(rmsUpdate, s.constant(op.getClipThreshold().convertToDouble())));
+        one, s.div(rmsUpdate, s.c(op.getClipThreshold().convertToDouble())));
     Value stepSize = adaptor.getLearningRate();
     if (op.getRelativeStep()) {
       Value rmsParam =
-          s.sqrt(s.div(sumSquares(rewriter, loc, param, s.constant(0.0)), count));
+          s.sqrt(s.div(sumSquares(rewriter, loc, param, s.c(0.0)), count));
       stepSize = s.mul(
           stepSize,
-          s.max(s.constant(op.getEpsilon2().convertToDouble()), rmsParam));
+          s.max(s.c(op.getEpsilon2().convertToDouble()), rmsParam));
     }
     Value decay = s.to(
-        type, s.sub(one, s.mul(stepSize, s.constant(op.getWeightDecay()
+        type, s.sub(one, s.mul(stepSize, s.c(op.getWeightDecay()
                                                         .convertToDouble()))));
     Value updateScale = s.to(type, s.div(stepSize, clip));
 
