@@ -12,10 +12,9 @@
 #include CONVSEQ_MODEL_HEADER
 
 #include "lib/Frontend/ModelConfig.h"
+#include "test/e2e/ModelTest.h"
 #include "test/e2e/PackedCall.h"
 #include "test/reference/Reference.h"
-
-#include "llvm/Support/SourceMgr.h"
 
 #include <gtest/gtest.h>
 
@@ -32,17 +31,6 @@ using Inputs = convseq::test::Inputs<T>;
 using PackedCall = convseq::test::PackedCall<T>;
 
 constexpr double kTolerance = sizeof(T) == 8 ? 1e-9 : 2e-4;
-
-ModelConfig loadConfig() {
-  llvm::SourceMgr sourceMgr;
-  mlir::FailureOr<ModelConfig> config =
-      mlir::convseq::parseModelConfigFile(CONVSEQ_MODEL_YAML, sourceMgr);
-  if (mlir::failed(config)) {
-    ADD_FAILURE() << "cannot load " << CONVSEQ_MODEL_YAML;
-    return {};
-  }
-  return *config;
-}
 
 /// Random token ids in [3, V) with rows padded (id 0) after their length.
 ref::Ids randomIds(std::mt19937_64 &rng, int64_t batch, int64_t length,
@@ -77,7 +65,7 @@ struct Shape {
 class CPUCodegenTest : public ::testing::TestWithParam<Shape> {
 protected:
   void SetUp() override {
-    config = loadConfig();
+    config = convseq::test::loadModelConfig();
     params = ref::randomParameters<T>(config, /*seed=*/42);
     Shape shape = GetParam();
     std::mt19937_64 rng(shape.batch * 1000 + shape.source * 10 + shape.target);

@@ -10,11 +10,9 @@
 
 #include CONVSEQ_MODEL_HEADER
 
-#include "lib/Frontend/ModelConfig.h"
+#include "test/e2e/ModelTest.h"
 #include "test/e2e/PackedCall.h"
 #include "test/reference/Reference.h"
-
-#include "llvm/Support/SourceMgr.h"
 
 #include <gtest/gtest.h>
 
@@ -36,12 +34,8 @@ constexpr double kAbsoluteFloor = 1e-9;
 class ModelGradientTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    llvm::SourceMgr sourceMgr;
-    mlir::FailureOr<ModelConfig> parsed =
-        mlir::convseq::parseModelConfigFile(CONVSEQ_MODEL_YAML, sourceMgr);
-    ASSERT_TRUE(mlir::succeeded(parsed))
-        << "cannot load " << CONVSEQ_MODEL_YAML;
-    config = *parsed;
+    config = convseq::test::loadModelConfig();
+    ASSERT_FALSE(HasFailure());
     params = ref::randomParameters<double>(config, /*seed=*/7);
     // Batch 3 with the second row padded, odd lengths.
     std::mt19937_64 rng(5);

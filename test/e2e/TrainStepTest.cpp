@@ -12,11 +12,9 @@
 
 #include CONVSEQ_MODEL_HEADER
 
-#include "lib/Frontend/ModelConfig.h"
+#include "test/e2e/ModelTest.h"
 #include "test/e2e/PackedCall.h"
 #include "test/reference/Reference.h"
-
-#include "llvm/Support/SourceMgr.h"
 
 #include <gtest/gtest.h>
 
@@ -45,12 +43,8 @@ double relativeError(const std::vector<double> &actual,
 class TrainStepTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    llvm::SourceMgr sourceMgr;
-    mlir::FailureOr<ModelConfig> parsed =
-        mlir::convseq::parseModelConfigFile(CONVSEQ_MODEL_YAML, sourceMgr);
-    ASSERT_TRUE(mlir::succeeded(parsed))
-        << "cannot load " << CONVSEQ_MODEL_YAML;
-    config = *parsed;
+    config = convseq::test::loadModelConfig();
+    ASSERT_FALSE(HasFailure());
   }
 
   /// The optimizer state train_step expects, all zeros (its slots are the
