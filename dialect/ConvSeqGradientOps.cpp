@@ -139,13 +139,6 @@ LogicalResult CrossEntropyGradOp::verify() {
   if (failed(checkMinRank(op, "logits", getLogits(), 1)) ||
       failed(checkRank(op, "result_grad", getResultGrad(), 0, "(the loss)")))
     return failure();
-  if (failed(checkShape(op, "targets", getTargets(),
-                        getLogits().getType().getShape().drop_back(),
-                        "the logits' shape without V")))
-    return failure();
-  double smoothing = getLabelSmoothing().convertToDouble();
-  if (!(smoothing >= 0.0 && smoothing < 1.0))
-    return emitOpError() << "label smoothing must be in [0, 1), got "
-                         << formatNumber(smoothing);
-  return success();
+  return verifyCrossEntropy(op, getLogits(), getTargets(),
+                            getLabelSmoothing().convertToDouble());
 }

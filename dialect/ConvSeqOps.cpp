@@ -351,18 +351,8 @@ LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *,
 }
 
 LogicalResult CrossEntropyOp::verify() {
-  Operation *op = getOperation();
-  if (failed(checkMinRank(op, "logits", getLogits(), 1)))
-    return failure();
-  ArrayRef<int64_t> logits = getLogits().getType().getShape();
-  if (failed(checkShape(op, "targets", getTargets(), logits.drop_back(),
-                        "the logits' shape without V")))
-    return failure();
-  double smoothing = getLabelSmoothing().convertToDouble();
-  if (!(smoothing >= 0.0 && smoothing < 1.0))
-    return emitOpError() << "label smoothing must be in [0, 1), got "
-                         << formatNumber(smoothing);
-  return success();
+  return verifyCrossEntropy(getOperation(), getLogits(), getTargets(),
+                            getLabelSmoothing().convertToDouble());
 }
 
 //===----------------------------------------------------------------------===//

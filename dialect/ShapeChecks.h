@@ -147,6 +147,21 @@ inline LogicalResult checkEpsilon(Operation *op, double epsilon) {
                            << formatNumber(epsilon);
 }
 
+/// The checks of cross_entropy and its gradient: logits of rank >= 1,
+/// targets of the logits' shape without V, label smoothing in [0, 1).
+inline LogicalResult verifyCrossEntropy(Operation *op, Value logits,
+                                        Value targets, double smoothing) {
+  if (failed(checkMinRank(op, "logits", logits, 1)) ||
+      failed(checkShape(op, "targets", targets,
+                        tensorType(logits).getShape().drop_back(),
+                        "the logits' shape without V")))
+    return failure();
+  if (!(smoothing >= 0.0 && smoothing < 1.0))
+    return op->emitOpError() << "label smoothing must be in [0, 1), got "
+                             << formatNumber(smoothing);
+  return success();
+}
+
 /// The checks of rms_norm and its gradients: an input of rank >= 1, a
 /// positive epsilon, and `scale` (called `name`: the gain or its
 /// gradient) of shape [D].
