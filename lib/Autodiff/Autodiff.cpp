@@ -46,6 +46,36 @@ DictionaryAttr mlir::convseq::ioNameAttr(MLIRContext *ctx, const Twine &name) {
                            StringAttr::get(ctx, name))});
 }
 
+FailureOr<func::FuncOp> mlir::convseq::cloneAsNewFunction(
+    func::FuncOp forward, StringRef name, SymbolTable &symbols,
+    StringRef what) {
+  if (!forward.getBody().hasOneBlock())
+    return forward.emitOpError("must have one block to be differentiated");
+  if (symbols.lookup(name))
+    return forward.emitOpError()
+           << what << ": '@" << name << "' exists already";
+  OpBuilder builder(forward->getContext());
+  builder.setInsertionPointAfter(forward);
+  auto clone = cast<func::FuncOp>(builder.clone(*forward));
+  clone.setSymName(name);
+  symbols.insert(clone);
+  return clone;
+}
+
+void mlir::convseq::setReturnedValues(func::FuncOp func, ValueRange results,
+                                      ArrayRef<DictionaryAttr> argAttrs,
+                                      ArrayRef<DictionaryAttr> resultAttrs) {
+  Block &block = func.getBody().front();
+  Operation *ret = block.getTerminator();
+  OpBuilder builder(ret);
+  func::ReturnOp::create(builder, ret->getLoc(), results);
+  ret->erase();
+  func.setFunctionType(FunctionType::get(
+      func.getContext(), block.getArgumentTypes(), results.getTypes()));
+  func.setAllArgAttrs(argAttrs);
+  func.setAllResultAttrs(resultAttrs);
+}
+
 namespace {
 
 /// A zero tensor shaped like `like`.

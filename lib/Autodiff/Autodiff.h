@@ -10,8 +10,10 @@
 #ifndef CONVSEQ_LIB_AUTODIFF_AUTODIFF_H
 #define CONVSEQ_LIB_AUTODIFF_AUTODIFF_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/SymbolTable.h"
 
 namespace mlir {
 class DialectRegistry;
@@ -48,6 +50,21 @@ std::string boundaryName(DictionaryAttr attrs, const Twine &fallback);
 
 /// `{convseq.io = name}`.
 DictionaryAttr ioNameAttr(MLIRContext *ctx, const Twine &name);
+
+/// Clones `forward` as `@name` right after it, for a pass that appends to
+/// its body (its VJP, its training step). Fails with a diagnostic if
+/// `forward` has more than one block or `@name` exists (`what` says what
+/// could not be built, as in "cannot be differentiated").
+FailureOr<func::FuncOp> cloneAsNewFunction(func::FuncOp forward,
+                                           StringRef name,
+                                           SymbolTable &symbols,
+                                           StringRef what);
+
+/// Replaces the return of `func` (one block) with one returning `results`
+/// and sets its type and argument and result attributes accordingly.
+void setReturnedValues(func::FuncOp func, ValueRange results,
+                       ArrayRef<DictionaryAttr> argAttrs,
+                       ArrayRef<DictionaryAttr> resultAttrs);
 
 /// Registers the gradient rules of the upstream ops model graphs use:
 /// tensor `arith.addf` (residual connections), `tensor.expand_shape` and

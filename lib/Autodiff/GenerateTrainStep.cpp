@@ -172,18 +172,13 @@ LogicalResult generateTrainStep(func::FuncOp forward, SymbolTable &symbols) {
   FailureOr<TrainingSettings> settings = parseSettings(forward, dict);
   if (failed(settings))
     return failure();
-  if (!forward.getBody().hasOneBlock())
-    return forward.emitOpError("must have one block to be differentiated");
-  if (forward.getNumResults() != 1 ||
-      !isDifferentiable(forward.getBody().front().getTerminator()->getOperand(
-          0)) ||
-      cast<RankedTensorType>(forward.getResultTypes()[0]).getRank() != 0)
+  auto lossType = forward.getNumResults() == 1
+                      ? dyn_cast<RankedTensorType>(forward.getResultTypes()[0])
+                      : RankedTensorType();
+  if (!lossType || lossType.getRank() != 0 ||
+      !isa<FloatType>(lossType.getElementType()))
     return forward.emitOpError(
         "must return one scalar loss (a 0-d float tensor) to be trained");
-  std::string name = stepName(forward.getSymName());
-  if (symbols.lookup(name))
-    return forward.emitOpError()
-           << "cannot get a training step: '@" << name << "' exists already";
 
   // The trainable parameters and the step number.
   SmallVector<unsigned> trainable;
@@ -208,23 +203,23 @@ LogicalResult generateTrainStep(func::FuncOp forward, SymbolTable &symbols) {
            << "has no trainable parameter: every float argument with '"
            << kParamAttrName << "' is frozen or there is none";
 
-  OpBuilder builder(ctx);
-  builder.setInsertionPointAfter(forward);
-  auto step = cast<func::FuncOp>(builder.clone(*forward));
-  step.setSymName(name);
+  FailureOr<func::FuncOp> cloned =
+      cloneAsNewFunction(forward, stepName(forward.getSymName()), symbols,
+                         "cannot get a training step");
+  if (failed(cloned))
+    return failure();
+  func::FuncOp step = *cloned;
   step.setPublic();
   // The settings are consumed: running the pass again adds nothing.
   step->removeAttr(kTrainingAttrName);
   forward->removeAttr(kTrainingAttrName);
-  symbols.insert(step);
   Block &block = step.getBody().front();
   auto ret = cast<func::ReturnOp>(block.getTerminator());
   Location loc = ret.getLoc();
-  builder.setInsertionPoint(ret);
+  OpBuilder builder(ret);
 
   // Backward pass.
   Value loss = ret.getOperand(0);
-  auto lossType = cast<RankedTensorType>(loss.getType());
   Value lossGrad = arith::ConstantOp::create(
       builder, loc,
       DenseElementsAttr::get(lossType,
@@ -329,13 +324,7 @@ LogicalResult generateTrainStep(func::FuncOp forward, SymbolTable &symbols) {
   }
   llvm::append_range(results, newState);
   llvm::append_range(resultAttrs, newStateAttrs);
-  func::ReturnOp::create(builder, loc, results);
-  ret.erase();
-
-  step.setFunctionType(FunctionType::get(ctx, block.getArgumentTypes(),
-                                         ValueRange(results).getTypes()));
-  step.setAllArgAttrs(argAttrs);
-  step.setAllResultAttrs(resultAttrs);
+  setReturnedValues(step, results, argAttrs, resultAttrs);
   return success();
 }
 

@@ -20,18 +20,13 @@ namespace {
 
 /// Adds `@<name>_vjp` next to `forward`.
 LogicalResult generateVJP(func::FuncOp forward, SymbolTable &symbols) {
-  if (!forward.getBody().hasOneBlock())
-    return forward.emitOpError("must have one block to be differentiated");
-  std::string name = (forward.getSymName() + "_vjp").str();
-  if (symbols.lookup(name))
-    return forward.emitOpError()
-           << "cannot be differentiated: '@" << name << "' exists already";
-
+  FailureOr<func::FuncOp> cloned =
+      cloneAsNewFunction(forward, (forward.getSymName() + "_vjp").str(),
+                         symbols, "cannot be differentiated");
+  if (failed(cloned))
+    return failure();
+  func::FuncOp vjp = *cloned;
   OpBuilder builder(forward->getContext());
-  builder.setInsertionPointAfter(forward);
-  auto vjp = cast<func::FuncOp>(builder.clone(*forward));
-  vjp.setSymName(name);
-  symbols.insert(vjp);
   Block &block = vjp.getBody().front();
   auto ret = cast<func::ReturnOp>(block.getTerminator());
   MLIRContext *ctx = forward.getContext();
@@ -73,13 +68,7 @@ LogicalResult generateVJP(func::FuncOp forward, SymbolTable &symbols) {
     return failure();
   SmallVector<Value> results(ret.getOperands());
   llvm::append_range(results, *gradients);
-  func::ReturnOp::create(builder, ret.getLoc(), results);
-  ret.erase();
-
-  vjp.setFunctionType(FunctionType::get(ctx, block.getArgumentTypes(),
-                                        ValueRange(results).getTypes()));
-  vjp.setAllArgAttrs(argAttrs);
-  vjp.setAllResultAttrs(resultAttrs);
+  setReturnedValues(vjp, results, argAttrs, resultAttrs);
   return success();
 }
 
