@@ -95,6 +95,7 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
   // plain loops.
   if (options.parallel) {
     pm.addPass(createForallToParallelLoopPass());
+    pm.addPass(createOutlineParallelLoopsPass());
     pm.addPass(createConvertSCFToOpenMPPass());
     // scf-to-openmp wraps each body in a memref.alloca_scope, which must
     // stay one block; the canonicalizer inlines scopes without allocas

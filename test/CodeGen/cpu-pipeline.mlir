@@ -15,11 +15,15 @@
 // projections are OpenMP worksharing loops over row blocks whose register
 // tiles are 16-wide FMAs; the GLU and the convolution are worksharing loops
 // over positions.
-// CHECK-LABEL: llvm.func @lightweight(
+// Each parallel loop is a function of its own
+// (convseq-outline-parallel-loops), which the entry point calls.
+//       CHECK: llvm.func @lightweight_parallel_0(
 //       CHECK:   omp.parallel
 //       CHECK:     omp.wsloop
 //       CHECK:       llvm.intr.fmuladd({{.+}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
-// CHECK-COUNT-4:   omp.parallel
+// CHECK-COUNT-4: llvm.func @lightweight_parallel_{{[0-9]+}}(
+// CHECK-LABEL: llvm.func @lightweight(
+// CHECK-COUNT-5:   llvm.call @lightweight_parallel_{{[0-9]+}}(
 //   CHECK-NOT:   omp.parallel
 //       CHECK:   llvm.return
 // SERIAL-LABEL: llvm.func @lightweight(
@@ -55,8 +59,9 @@ func.func @lightweight(%x: tensor<?x?x64xf32>, %wi: tensor<64x64xf32>, %wg: tens
 
 // Cross-attention: the projections and the per-head transposes, the
 // scores, the softmax and the weighted values are all parallel loops.
+// CHECK-COUNT-12: llvm.func @cross_attention_parallel_{{[0-9]+}}(
 // CHECK-LABEL: llvm.func @cross_attention(
-// CHECK-COUNT-12: omp.wsloop
+// CHECK-COUNT-12:   llvm.call @cross_attention_parallel_{{[0-9]+}}(
 //   CHECK-NOT:   omp.wsloop
 //       CHECK:   llvm.return
 // Before bufferization: the keys are transposed once per call (a parallel
