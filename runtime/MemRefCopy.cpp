@@ -27,15 +27,18 @@ struct Unranked {
   Descriptor *descriptor;
 };
 
-void copyDim(int64_t elemSize, int64_t rank, int64_t dim, const int64_t *sizes,
-             const int64_t *srcStrides, const int64_t *dstStrides,
-             const char *src, char *dst) {
-  if (dim == rank) {
-    std::memcpy(dst, src, elemSize);
+/// Copies dimensions `dim`.. of `sizes`; from `inner` on, each index of
+/// dimension `inner - 1` addresses one contiguous block of `block` bytes in
+/// both buffers.
+void copyDim(int64_t elemSize, int64_t inner, int64_t block, int64_t dim,
+             const int64_t *sizes, const int64_t *srcStrides,
+             const int64_t *dstStrides, const char *src, char *dst) {
+  if (dim == inner) {
+    std::memcpy(dst, src, block);
     return;
   }
   for (int64_t i = 0; i < sizes[dim]; ++i)
-    copyDim(elemSize, rank, dim + 1, sizes, srcStrides, dstStrides,
+    copyDim(elemSize, inner, block, dim + 1, sizes, srcStrides, dstStrides,
             src + i * srcStrides[dim] * elemSize,
             dst + i * dstStrides[dim] * elemSize);
 }
@@ -47,6 +50,21 @@ extern "C" void memrefCopy(int64_t elemSize, Unranked *src, Unranked *dst) {
   const Descriptor *s = src->descriptor;
   Descriptor *d = dst->descriptor;
   const int64_t *sizes = s->dims;
-  copyDim(elemSize, rank, 0, sizes, s->dims + rank, d->dims + rank,
+  const int64_t *srcStrides = s->dims + rank, *dstStrides = d->dims + rank;
+  for (int64_t dim = 0; dim < rank; ++dim)
+    if (sizes[dim] == 0)
+      return;
+  // The trailing dimensions that are dense in both buffers are copied as
+  // one block (a dimension of size 1 is dense whatever its stride).
+  int64_t inner = rank, block = elemSize;
+  while (inner > 0) {
+    int64_t dim = inner - 1;
+    if (sizes[dim] != 1 && (srcStrides[dim] * elemSize != block ||
+                            dstStrides[dim] * elemSize != block))
+      break;
+    block *= sizes[dim];
+    inner = dim;
+  }
+  copyDim(elemSize, inner, block, 0, sizes, srcStrides, dstStrides,
           s->aligned + s->offset * elemSize, d->aligned + d->offset * elemSize);
 }

@@ -6,8 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lib/CodeGen/Passes.h"
 #include "lib/Frontend/ModelBuilder.h"
 #include "lib/Frontend/ModelConfig.h"
+#include "lib/Frontend/RuntimeSettings.h"
 #include "lib/InitAll.h"
 #include "lib/Pipelines/Pipelines.h"
 #include "lib/Target/CPU/CPUTarget.h"
@@ -18,12 +20,16 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -34,7 +40,16 @@ using namespace mlir::convseq;
 namespace {
 
 /// The stages of the compiler, in pipeline order.
-enum class EmitStage { ConvSeq, Primitives, Linalg, LLVM, LLVMIR, Asm, Obj };
+enum class EmitStage {
+  ConvSeq,
+  Primitives,
+  Linalg,
+  LLVM,
+  LLVMIR,
+  Asm,
+  Obj,
+  Exe
+};
 
 enum class Target { CPU, CUDA };
 
@@ -51,7 +66,10 @@ llvm::cl::opt<std::string> outputFilename("o", llvm::cl::desc("Output file"),
                                           llvm::cl::cat(category));
 
 llvm::cl::opt<EmitStage> emitStage(
-    "emit", llvm::cl::desc("The stage to stop at and print"),
+    "emit",
+    llvm::cl::desc("The stage to stop at and print (default: exe for a "
+                   "model definition and an -o not ending in .mlir, else "
+                   "convseq)"),
     llvm::cl::init(EmitStage::ConvSeq),
     llvm::cl::values(
         clEnumValN(EmitStage::ConvSeq, "convseq",
@@ -68,7 +86,11 @@ llvm::cl::opt<EmitStage> emitStage(
         clEnumValN(EmitStage::Asm, "asm", "assembly for the target CPU"),
         clEnumValN(EmitStage::Obj, "obj",
                    "an object file for the target CPU; link it with the "
-                   "runtime, call the entry points through the --header")),
+                   "runtime, call the entry points through the --header"),
+        clEnumValN(EmitStage::Exe, "exe",
+                   "an executable: the object linked with the runtime, with "
+                   "the train, eval, predict and info commands "
+                   "(docs/runtime.md)")),
     llvm::cl::cat(category));
 
 llvm::cl::opt<Target> target(
@@ -98,6 +120,14 @@ llvm::cl::list<std::string> entryPoints(
                    "forward_train, train_step"),
     llvm::cl::CommaSeparated, llvm::cl::cat(category));
 
+llvm::cl::opt<std::string> runtimeLinkFile(
+    "runtime-link-file",
+    llvm::cl::desc("How to link an executable: the compiler driver, include "
+                   "directory and libraries of the runtime (written by the "
+                   "build)"),
+    llvm::cl::init(CONVSEQ_RUNTIME_LINK_FILE), llvm::cl::Hidden,
+    llvm::cl::cat(category));
+
 llvm::cl::opt<bool> printParams(
     "print-params",
     llvm::cl::desc("List every parameter with its shape and size, and the "
@@ -117,6 +147,8 @@ every entry point takes the model's parameters first, named as
 --print-params lists them.
 
 Examples:
+  convseqc models/light-small.yaml -o light-small   an executable; then
+                                                    ./light-small --help
   convseqc models/light-small.yaml                  print convseq IR
   convseqc models/light-small.yaml --emit=primitives -o light.mlir
   convseqc models/light-small.yaml --emit=obj -o light.o --header light.h
@@ -144,9 +176,18 @@ void printParameterTable(const ModelConfig &config, llvm::raw_ostream &os) {
   os << "total " << params.size() << " parameters, " << total << " elements\n";
 }
 
-/// Keeps the entry points --entry-points asks for. The training step is
-/// built from forward_train, which stays, private, until then.
-LogicalResult selectEntryPoints(ModuleOp module) {
+/// The entry points the runtime of an executable calls (docs/runtime.md):
+/// what it compiles unless --entry-points says otherwise.
+const char *const kExecutableEntryPoints[] = {"train_step", "encoder",
+                                              "decoder_init", "decoder_step"};
+
+/// Keeps the entry points --entry-points asks for (for an executable, by
+/// default, those its runtime calls). The training step is built from
+/// forward_train, which stays, private, until then.
+LogicalResult selectEntryPoints(ModuleOp module, EmitStage stage) {
+  if (entryPoints.empty() && stage == EmitStage::Exe)
+    for (const char *name : kExecutableEntryPoints)
+      entryPoints.push_back(name);
   if (entryPoints.empty())
     return success();
   SmallVector<std::string> available;
@@ -182,6 +223,8 @@ LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
   if (stage <= from)
     return success();
   PassManager pm(module->getName());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
   CPUPipelineOptions options;
   if (stage == EmitStage::Primitives)
     buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
@@ -231,20 +274,216 @@ LogicalResult writeHeader(ModuleOp module, StringRef modelName) {
   return success();
 }
 
+/// What an executable embeds besides the generated code.
+struct ExecutableInputs {
+  /// The resolved settings (lib/Frontend/RuntimeSettings.h).
+  std::string settings;
+  /// The text of the model definition.
+  std::string definition;
+};
+
+/// The stage to stop at: --emit, or by default an executable when a model
+/// definition is compiled to a file (-o) not ending in .mlir, and convseq
+/// IR otherwise.
+EmitStage effectiveStage() {
+  if (emitStage.getNumOccurrences() || outputFilename == "-" ||
+      StringRef(outputFilename).ends_with(".mlir") ||
+      StringRef(inputFilename).ends_with(".mlir"))
+    return emitStage;
+  return EmitStage::Exe;
+}
+
+/// `text` as a C string literal. Octal escapes are always three digits, so
+/// a following digit never extends them.
+std::string cStringLiteral(StringRef text) {
+  std::string literal = "\"";
+  for (unsigned char c : text) {
+    if (c == '\\' || c == '"') {
+      literal += '\\';
+      literal += c;
+    } else if (c == '\n') {
+      literal += "\\n\"\n  \"";
+    } else if (c < 0x20 || c >= 0x7f) {
+      literal += llvm::formatv("\\{0:o3}", unsigned(c)).str();
+    } else {
+      literal += c;
+    }
+  }
+  return literal + "\"";
+}
+
+/// The C main of an executable: the table of `module`'s entry points,
+/// taken from the generated header, and the embedded settings.
+void writeExecutableMain(ModuleOp module, StringRef name,
+                         const ExecutableInputs &inputs, StringRef headerPath,
+                         llvm::raw_ostream &os) {
+  os << "/* Generated by convseqc for model '" << name << "'. */\n"
+     << "#include \"" << headerPath << "\"\n"
+     << "#include \"runtime/Runtime.h\"\n\n"
+     << "static const convseq_entry_point entries[] = {\n";
+  int count = 0;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func.isPublic())
+      continue;
+    std::string symbol = (kPackedEntryPrefix + func.getSymName()).str();
+    os << "  {\"" << func.getSymName() << "\", " << symbol << ", " << symbol
+       << "_args, (int)(sizeof(" << symbol << "_args) / sizeof(" << symbol
+       << "_args[0]))},\n";
+    ++count;
+  }
+  os << "};\n\nstatic const char settings[] =\n  "
+     << cStringLiteral(inputs.settings) << ";\n\n"
+     << "static const char definition[] =\n  "
+     << cStringLiteral(inputs.definition) << ";\n\n"
+     << "int main(int argc, char **argv) {\n"
+     << "  static const convseq_model model = {" << cStringLiteral(name)
+     << ", entries, " << count << ", settings, definition};\n"
+     << "  return convseq_main(argc, argv, &model);\n}\n";
+}
+
+/// How the build says to link against the runtime: the compiler driver
+/// (`cc=`), the directory Runtime.h is found under (`include=`) and the
+/// libraries, in order (`link=`).
+struct RuntimeLink {
+  std::string compiler;
+  std::string includeDir;
+  std::vector<std::string> libraries;
+};
+
+FailureOr<RuntimeLink> readRuntimeLink() {
+  auto error = [](const Twine &message) {
+    llvm::WithColor::error(llvm::errs(), "convseqc")
+        << runtimeLinkFile << ": " << message << "\n";
+    return failure();
+  };
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFile(runtimeLinkFile);
+  if (!file)
+    return error("cannot read the runtime link settings: " +
+                 file.getError().message() + " (is convseq built?)");
+  RuntimeLink link;
+  SmallVector<StringRef> lines;
+  (*file)->getBuffer().split(lines, '\n', -1, /*KeepEmpty=*/false);
+  for (StringRef line : lines) {
+    auto [key, value] = line.split('=');
+    if (key == "cc")
+      link.compiler = value.str();
+    else if (key == "include")
+      link.includeDir = value.str();
+    else if (key == "link")
+      link.libraries.push_back(value.str());
+    else
+      return error("unknown line '" + line + "'");
+  }
+  if (link.compiler.empty())
+    return error("no compiler driver (cc=)");
+  return link;
+}
+
+/// Compiles `module`, at the primitives stage, to an object and links it
+/// with its C main and the runtime into the executable -o names. The
+/// intermediate files live in a temporary directory that is removed.
+int buildExecutable(ModuleOp module, StringRef name,
+                    const ExecutableInputs &inputs) {
+  FailureOr<RuntimeLink> link = readRuntimeLink();
+  if (failed(link))
+    return 1;
+  SmallString<128> dir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("convseqc", dir)) {
+    llvm::WithColor::error(llvm::errs(), "convseqc")
+        << "cannot create a temporary directory: " << ec.message() << "\n";
+    return 1;
+  }
+  llvm::scope_exit removeDir([&] { llvm::sys::fs::remove_directories(dir); });
+  auto path = [&](StringRef file) {
+    SmallString<128> result(dir);
+    llvm::sys::path::append(result, file);
+    return result.str().str();
+  };
+  std::string header = path("model.h"), object = path("model.o"),
+              main = path("main.c");
+
+  auto writeFile = [&](StringRef file,
+                       llvm::function_ref<LogicalResult(
+                           llvm::raw_pwrite_stream &)> write) {
+    std::unique_ptr<llvm::ToolOutputFile> out = openOutput(file);
+    if (!out || failed(write(out->os())))
+      return failure();
+    out->keep();
+    return success();
+  };
+  if (failed(writeFile(header,
+                       [&](llvm::raw_pwrite_stream &os) {
+                         return emitCPUHeader(module, name, os);
+                       })) ||
+      failed(writeFile(main, [&](llvm::raw_pwrite_stream &os) {
+        writeExecutableMain(module, name, inputs, header, os);
+        return success();
+      })))
+    return 1;
+  if (failed(runPipelines(module, EmitStage::Primitives, EmitStage::Obj)) ||
+      failed(writeFile(object, [&](llvm::raw_pwrite_stream &os) {
+        return writeStage(module, EmitStage::Obj, os);
+      })))
+    return 1;
+
+  SmallVector<std::string> args = {link->compiler, "-O2",
+                                   "-I" + link->includeDir,
+                                   "-x", "c", main, "-x", "none", object};
+  llvm::append_range(args, link->libraries);
+  args.append({"-o", outputFilename});
+  SmallVector<StringRef> argRefs(args.begin(), args.end());
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(link->compiler, argRefs,
+                                         std::nullopt, {}, 0, 0, &message);
+  if (status != 0) {
+    llvm::WithColor::error(llvm::errs(), "convseqc")
+        << "linking " << outputFilename << " failed"
+        << (message.empty() ? "" : ": " + message) << " (command: "
+        << llvm::join(args, " ") << ")\n";
+    return 1;
+  }
+  return 0;
+}
+
 /// Compiles `module` (built or parsed) to the --emit stage, with the header
 /// if asked for, and writes it. The header describes the entry points on
-/// tensors after the training step is built (convseq-to-primitives).
-int compileModule(ModuleOp module, StringRef name) {
-  std::unique_ptr<llvm::ToolOutputFile> output = openOutput(outputFilename);
-  if (!output || failed(selectEntryPoints(module)))
+/// tensors after the training step is built (convseq-to-primitives). An
+/// executable needs `exe`, what a model definition adds.
+int compileModule(ModuleOp module, StringRef name,
+                  const ExecutableInputs *exe) {
+  EmitStage stage = effectiveStage();
+  if (stage == EmitStage::Exe && !exe) {
+    llvm::WithColor::error(llvm::errs(), "convseqc")
+        << "an executable needs a model definition (.yaml), not IR; use "
+           "--emit=obj\n";
     return 1;
-  EmitStage headerStage = std::min(emitStage.getValue(), EmitStage::Primitives);
+  }
+  std::unique_ptr<llvm::ToolOutputFile> output;
+  if (stage != EmitStage::Exe && !(output = openOutput(outputFilename)))
+    return 1;
+  if (stage == EmitStage::Exe) {
+    // Fail now rather than after minutes of compiling.
+    StringRef dir = llvm::sys::path::parent_path(outputFilename);
+    if (!dir.empty() && !llvm::sys::fs::is_directory(dir)) {
+      llvm::WithColor::error(llvm::errs(), "convseqc")
+          << "cannot write " << outputFilename << ": no directory '" << dir
+          << "'\n";
+      return 1;
+    }
+  }
+  if (failed(selectEntryPoints(module, stage)))
+    return 1;
+  EmitStage headerStage = std::min(stage, EmitStage::Primitives);
   if (failed(runPipelines(module, EmitStage::ConvSeq, headerStage)))
     return 1;
   if (!headerFilename.empty() && failed(writeHeader(module, name)))
     return 1;
-  if (failed(runPipelines(module, headerStage, emitStage)) ||
-      failed(writeStage(module, emitStage, output->os())))
+  if (stage == EmitStage::Exe)
+    return buildExecutable(module, name, *exe);
+  if (failed(runPipelines(module, headerStage, stage)) ||
+      failed(writeStage(module, stage, output->os())))
     return 1;
   output->keep();
   return 0;
@@ -270,7 +509,7 @@ int compileIR(llvm::SourceMgr &sourceMgr) {
   std::string name = module->getName()
                          ? module->getName()->str()
                          : llvm::sys::path::stem(inputFilename).str();
-  return compileModule(*module, name);
+  return compileModule(*module, name, /*exe=*/nullptr);
 }
 
 int compile() {
@@ -312,13 +551,18 @@ int compile() {
         << "' does not verify; please report this with the model file\n";
     return 2;
   }
-  return compileModule(*module, config->name);
+  ExecutableInputs exe;
+  exe.settings = writeRuntimeSettings(
+      *config, llvm::sys::path::parent_path(inputFilename));
+  exe.definition = sourceMgr.getMemoryBuffer(1)->getBuffer().str();
+  return compileModule(*module, config->name, &exe);
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  registerPassManagerCLOptions();
   llvm::cl::HideUnrelatedOptions(category);
   llvm::cl::ParseCommandLineOptions(argc, argv, kOverview);
   return compile();

@@ -1,0 +1,366 @@
+//===- TrainCommand.cpp - `<model> train` ---------------------------------===//
+//
+// The training loop around the compiled train_step: data, tokenizer,
+// checkpoints, metrics, progress and signals. Everything a step computes
+// (forward, backward, clipping, schedule, optimizer update) is generated
+// code; the loop only chooses the batch of each step and keeps state.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Checkpoint.h"
+#include "runtime/Commands.h"
+#include "runtime/Progress.h"
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sys/stat.h>
+
+ABSL_FLAG(std::string, train, "",
+          "Training data (required): TSV, or raw text (one paragraph a line) "
+          "for a span-corruption model");
+ABSL_FLAG(std::string, valid, "",
+          "Validation data (TSV): accuracy every --eval_every steps");
+ABSL_FLAG(std::string, test, "",
+          "Test data (TSV): accuracy of the final model, printed at the end");
+ABSL_FLAG(std::string, output_dir, "",
+          "Where checkpoints, the tokenizer and metrics.jsonl go (default: "
+          "<model>-run)");
+ABSL_FLAG(int64_t, steps, 0,
+          "Training steps (default: the model definition's training.steps)");
+ABSL_FLAG(int64_t, epochs, 0,
+          "Train for this many passes over the data instead of --steps");
+ABSL_FLAG(int64_t, save_every, 500, "Steps between checkpoints");
+ABSL_FLAG(int, keep_checkpoints, 3, "Checkpoints kept in --output_dir");
+ABSL_FLAG(int64_t, eval_every, 0,
+          "Steps between validation runs on --valid (0: only at the end)");
+ABSL_FLAG(bool, resume, false,
+          "Continue from the latest checkpoint in --output_dir, bit-exactly");
+ABSL_FLAG(std::string, init_from, "",
+          "Start from the parameters of this checkpoint (fine-tuning); the "
+          "optimizer starts afresh");
+ABSL_FLAG(std::string, task, "",
+          "span_corruption: pre-train on raw text (T5 span corruption) "
+          "instead of the definition's task; the compiled training step is "
+          "the same");
+ABSL_FLAG(int64_t, log_every, 100,
+          "Steps between progress lines when stderr is not a terminal");
+
+namespace convseq::runtime {
+
+namespace {
+
+std::atomic<int> pendingSignal{0};
+
+void onSignal(int signal) { pendingSignal = signal; }
+
+/// Installs the SIGINT/SIGTERM handlers for the lifetime of the loop.
+class SignalScope {
+public:
+  SignalScope() {
+    struct sigaction action = {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &oldInt);
+    sigaction(SIGTERM, &action, &oldTerm);
+  }
+  ~SignalScope() {
+    sigaction(SIGINT, &oldInt, nullptr);
+    sigaction(SIGTERM, &oldTerm, nullptr);
+  }
+
+private:
+  struct sigaction oldInt = {}, oldTerm = {};
+};
+
+absl::Status makeDirectories(const std::string &path) {
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    std::string prefix = path.substr(0, slash);
+    if (mkdir(prefix.c_str(), 0777) != 0 && errno != EEXIST)
+      return absl::InternalError(absl::StrCat(
+          prefix, ": cannot create the directory: ", std::strerror(errno)));
+    if (slash == std::string::npos)
+      return absl::OkStatus();
+  }
+}
+
+std::string taskName(const TaskSettings &task) {
+  if (task.spanCorruption)
+    return "span_corruption";
+  return task.classification ? "classification" : "seq2seq";
+}
+
+double scalar(const Tensor &tensor) {
+  return tensor.dtype == Dtype::F64 ? tensor.data<double>()[0]
+                                    : tensor.data<float>()[0];
+}
+
+bool fileExists(const std::string &path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0;
+}
+
+/// The tokenizer of a fresh run: given, defined, or trained on the
+/// training text into `dir`.
+absl::StatusOr<Tokenizer> freshTokenizer(const Model &model,
+                                         const TaskSettings &task,
+                                         const std::string &dir) {
+  if (!absl::GetFlag(FLAGS_tokenizer).empty() ||
+      !model.settings().getString("tokenizer.model").value_or("").empty())
+    return loadTokenizer(model, task, "");
+  std::vector<std::string> texts;
+  std::string train = absl::GetFlag(FLAGS_train);
+  if (task.spanCorruption) {
+    absl::Status read =
+        forEachTextLine(train, [&](std::string_view line, int64_t) {
+          texts.emplace_back(line);
+          return absl::OkStatus();
+        });
+    if (!read.ok())
+      return read;
+  } else {
+    absl::StatusOr<std::vector<Example>> examples =
+        readTsv(train, tsvOptions(task, true));
+    if (!examples.ok())
+      return examples.status();
+    for (const Example &example : *examples) {
+      texts.push_back(example.source);
+      texts.push_back(example.target);
+    }
+  }
+  std::string path = dir + "/tokenizer.model";
+  std::cerr << "training a SentencePiece tokenizer on " << texts.size()
+            << " texts -> " << path << "\n";
+  return Tokenizer::train(texts, task.vocabSize, task.sentinels, path);
+}
+
+/// Validation or test accuracy, printed and logged.
+absl::StatusOr<double> evaluateOn(Model &model, const Tokenizer &tokenizer,
+                                  const TaskSettings &task,
+                                  const Dataset &data) {
+  absl::StatusOr<std::vector<std::string>> predictions =
+      predict(model, tokenizer, task, data);
+  if (!predictions.ok())
+    return predictions.status();
+  return accuracy(data, *predictions);
+}
+
+int train(Model &model) {
+  if (absl::GetFlag(FLAGS_train).empty())
+    return reportError(absl::InvalidArgumentError(
+        "--train is required: a TSV file of training examples"));
+  absl::StatusOr<const EntryPoint *> step = model.requireEntry("train_step");
+  if (!step.ok())
+    return reportError(step.status());
+  absl::StatusOr<TaskSettings> task = readTaskSettings(model);
+  if (!task.ok())
+    return reportError(task.status());
+  if (std::string name = absl::GetFlag(FLAGS_task); !name.empty()) {
+    if (name != "span_corruption")
+      return reportError(absl::InvalidArgumentError(
+          absl::StrCat("--task=", name,
+                       ": expected span_corruption (other tasks come "
+                       "from the model definition)")));
+    task->spanCorruption = true;
+    task->classification = false;
+  }
+  const Settings &settings = model.settings();
+  int64_t steps = absl::GetFlag(FLAGS_steps) > 0
+                      ? absl::GetFlag(FLAGS_steps)
+                      : settings.getInt("training.steps").value_or(1000);
+  int64_t seed = settings.getInt("training.seed").value_or(0);
+  std::string dir = absl::GetFlag(FLAGS_output_dir);
+  if (dir.empty())
+    dir = model.name() + "-run";
+  if (absl::Status status = makeDirectories(dir); !status.ok())
+    return reportError(status);
+
+  // Parameters, optimizer state and tokenizer: resumed, fine-tuned or new.
+  int64_t firstStep = 1;
+  absl::StatusOr<Tokenizer> tokenizer = absl::UnknownError("unset");
+  bool resume = absl::GetFlag(FLAGS_resume);
+  if (resume) {
+    absl::StatusOr<std::string> latest = latestCheckpoint(dir);
+    if (!latest.ok())
+      return reportError(latest.status());
+    absl::StatusOr<CheckpointInfo> info =
+        loadCheckpoint(*latest, model, LoadMode::Resume);
+    if (!info.ok())
+      return reportError(info.status());
+    firstStep = info->step + 1;
+    std::string savedTask = info->metadata["task"];
+    if (savedTask != taskName(*task))
+      return reportError(absl::InvalidArgumentError(
+          absl::StrCat(*latest, ": this run trained on the task '", savedTask,
+                       "', not '", taskName(*task), "' (--task)")));
+    tokenizer = loadTokenizer(model, *task, info->tokenizer);
+    std::cerr << "resuming from " << *latest << " at step " << firstStep
+              << "\n";
+  } else {
+    if (!listCheckpoints(dir).empty())
+      return reportError(absl::FailedPreconditionError(absl::StrCat(
+          dir, " already has checkpoints: pass --resume to continue that "
+               "run, or choose another --output_dir")));
+    model.initialize(static_cast<uint64_t>(seed));
+    if (std::string from = absl::GetFlag(FLAGS_init_from); !from.empty()) {
+      absl::StatusOr<CheckpointInfo> info =
+          loadCheckpoint(from, model, LoadMode::Parameters);
+      if (!info.ok())
+        return reportError(info.status());
+      tokenizer = loadTokenizer(model, *task, info->metadata["tokenizer"]);
+    } else {
+      tokenizer = freshTokenizer(model, *task, dir);
+    }
+  }
+  if (!tokenizer.ok())
+    return reportError(tokenizer.status());
+
+  absl::StatusOr<Dataset> data =
+      task->spanCorruption
+          ? loadSpanCorruptionDataset(absl::GetFlag(FLAGS_train), *task,
+                                      *tokenizer, static_cast<uint64_t>(seed))
+          : loadDataset(absl::GetFlag(FLAGS_train), *task, *tokenizer, true);
+  if (!data.ok())
+    return reportError(data.status());
+  if (task->spanCorruption && !(absl::GetFlag(FLAGS_valid).empty() &&
+                                absl::GetFlag(FLAGS_test).empty()))
+    return reportError(absl::InvalidArgumentError(
+        "--valid and --test need a seq2seq or classification model; "
+        "span-corruption pre-training reports its training loss"));
+  std::optional<Dataset> valid, test;
+  for (auto [flag, target] :
+       {std::pair{&FLAGS_valid, &valid}, std::pair{&FLAGS_test, &test}}) {
+    if (absl::GetFlag(*flag).empty())
+      continue;
+    absl::StatusOr<Dataset> loaded =
+        loadDataset(absl::GetFlag(*flag), *task, *tokenizer, true);
+    if (!loaded.ok())
+      return reportError(loaded.status());
+    *target = *std::move(loaded);
+  }
+  BatchPlan plan(data->encoded, batchSize(model), static_cast<uint64_t>(seed));
+  if (int64_t epochs = absl::GetFlag(FLAGS_epochs); epochs > 0) {
+    if (absl::GetFlag(FLAGS_steps) > 0)
+      return reportError(absl::InvalidArgumentError(
+          "--steps and --epochs both say when to stop; give one"));
+    steps = epochs * plan.batchesPerEpoch();
+  }
+  std::cerr << absl::StrFormat(
+      "%s: %d parameters, %d training examples%s, batch %d, steps %d..%d, "
+      "output in %s\n",
+      model.name(), model.numParameterElements(), data->encoded.size(),
+      data->stats.skipped
+          ? absl::StrCat(" (", data->stats.skipped, " malformed skipped)")
+          : "",
+      batchSize(model), firstStep, steps, dir);
+
+  std::ofstream metrics(dir + "/metrics.jsonl",
+                        resume ? std::ios::app : std::ios::trunc);
+  CheckpointInfo info;
+  info.tokenizer = tokenizer->path();
+  info.metadata["task"] = taskName(*task);
+  auto save = [&](int64_t stepNumber) -> absl::Status {
+    info.step = stepNumber;
+    if (absl::Status status =
+            saveCheckpoint(checkpointPath(dir, stepNumber), model, info);
+        !status.ok())
+      return status;
+    return pruneCheckpoints(dir, absl::GetFlag(FLAGS_keep_checkpoints));
+  };
+
+  Progress progress(firstStep - 1, steps, absl::GetFlag(FLAGS_log_every));
+  SignalScope signals;
+  int64_t lastSaved = firstStep - 1;
+  for (int64_t current = firstStep; current <= steps; ++current) {
+    Batch batch =
+        makeBatch(data->encoded, plan.batchOfStep(current), task->padId);
+    CallArgs args;
+    model.bindParameters(args, /*withState=*/true);
+    args.tensors["src_ids"] = &batch.source;
+    args.tensors["tgt_ids"] = &batch.target;
+    args.scalars["seed"] = seed;
+    args.scalars["step"] = current;
+    for (const char *name : {"loss", "grad_norm", "learning_rate"})
+      args.outputShapes[name] = {};
+    absl::StatusOr<std::map<std::string, Tensor, std::less<>>> results =
+        (*step)->call(args);
+    if (!results.ok())
+      return reportError(results.status());
+    double loss = scalar((*results)["loss"]);
+    double gradNorm = scalar((*results)["grad_norm"]);
+    double learningRate = scalar((*results)["learning_rate"]);
+    if (!std::isfinite(loss))
+      return reportError(absl::InternalError(
+          absl::StrCat("step ", current, ": the loss is ", loss,
+                       "; stopping (the last checkpoint, step ", lastSaved,
+                       ", is intact). Try a smaller learning rate.")));
+    progress.update(current, loss, batch.tokens);
+    metrics << absl::StrFormat(
+        "{\"step\": %d, \"loss\": %.6g, \"grad_norm\": %.6g, "
+        "\"learning_rate\": %.6g, \"tokens\": %d, \"tokens_per_second\": "
+        "%.1f}\n",
+        current, loss, gradNorm, learningRate, batch.tokens,
+        progress.tokensPerSecond());
+
+    bool interrupted = pendingSignal != 0;
+    if (interrupted || current % absl::GetFlag(FLAGS_save_every) == 0 ||
+        current == steps) {
+      if (absl::Status status = save(current); !status.ok())
+        return reportError(status);
+      lastSaved = current;
+    }
+    if (interrupted) {
+      progress.finish();
+      metrics.flush();
+      std::cerr << "interrupted (signal " << pendingSignal << ") at step "
+                << current << "; saved " << checkpointPath(dir, current)
+                << "; continue with --resume\n";
+      return 128 + pendingSignal;
+    }
+    int64_t every = absl::GetFlag(FLAGS_eval_every);
+    if (valid && every > 0 && current % every == 0 && current != steps) {
+      absl::StatusOr<double> score =
+          evaluateOn(model, *tokenizer, *task, *valid);
+      if (!score.ok())
+        return reportError(score.status());
+      progress.note(absl::StrFormat("step %d: validation accuracy %.4f",
+                                    current, *score));
+      metrics << absl::StrFormat("{\"step\": %d, \"valid_accuracy\": %.6g}\n",
+                                 current, *score);
+    }
+    metrics.flush();
+  }
+  progress.finish();
+
+  for (auto [label, set] :
+       {std::pair{"validation", &valid}, std::pair{"test", &test}}) {
+    if (!*set)
+      continue;
+    absl::StatusOr<std::vector<std::string>> predictions =
+        predict(model, *tokenizer, *task, **set);
+    if (!predictions.ok())
+      return reportError(predictions.status());
+    int64_t correct;
+    double score = accuracy(**set, *predictions, &correct);
+    std::cout << absl::StrFormat("%s accuracy %.4f (%d/%d)\n", label, score,
+                                 correct, (*set)->examples.size());
+    metrics << absl::StrFormat("{\"step\": %d, \"%s_accuracy\": %.6g}\n", steps,
+                               label, score);
+  }
+  std::cerr << "checkpoint " << checkpointPath(dir, steps) << "\n";
+  return 0;
+}
+
+} // namespace
+
+int runTrain(Model &model) { return train(model); }
+
+} // namespace convseq::runtime
