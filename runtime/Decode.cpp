@@ -289,9 +289,4 @@ beamDecode(Model &model, Tensor &source, const DecodeOptions &options,
   return outputs;
 }
 
-absl::StatusOr<std::vector<std::vector<int32_t>>>
-greedyDecode(Model &model, Tensor &source, const DecodeOptions &options) {
-  return beamDecode(model, source, options, /*width=*/1);
-}
-
 } // namespace convseq::runtime

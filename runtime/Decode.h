@@ -1,7 +1,6 @@
-//===- Decode.h - Generating targets with the compiled decoder step -*- C++
-//-*-===//
+//===- Decode.h - Decoding with the compiled decoder step -------*- C++ -*-===//
 //
-// Greedy decoding runs the generated code only: encoder once, decoder_init
+// Decoding runs the generated code only: encoder once, decoder_init
 // once (the cross-attention keys and values), then decoder_step per token
 // with the constant-size conv state (or the Transformer's growing cache)
 // the step returns (spec section 4, docs/entry-points.md).
@@ -29,12 +28,9 @@ struct DecodeOptions {
   int64_t vocabLimit = 0;
 };
 
-/// The greedy output of each row of `source` [B, S] i32, without EOS.
-absl::StatusOr<std::vector<std::vector<int32_t>>>
-greedyDecode(Model &model, Tensor &source, const DecodeOptions &options);
-
-/// Beam search with `width` hypotheses per row of `source`: the decoder
-/// step runs on B x width rows, whose state rows follow their hypotheses.
+/// The output of each row of `source` [B, S] i32, without EOS, by beam
+/// search with `width` hypotheses per row: the decoder step runs on
+/// B x width rows, whose state rows follow their hypotheses.
 /// A finished hypothesis is scored by its log-probability divided by the
 /// GNMT length penalty ((5 + length) / 6)^0.6 (Wu et al. 2016); the search
 /// stops when every row has `width` finished hypotheses or at the length

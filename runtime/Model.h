@@ -1,5 +1,4 @@
-//===- Model.h - A compiled model: settings, entry points, parameters -*- C++
-//-*-===//
+//===- Model.h - A compiled model and its buffers ---------------*- C++ -*-===//
 //
 // The runtime's view of what convseqc compiled: the settings it embedded,
 // the entry points with their slot tables, and the buffers every entry point

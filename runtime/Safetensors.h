@@ -1,5 +1,4 @@
-//===- Safetensors.h - Checkpoint files in the safetensors format -*- C++
-//-*-===//
+//===- Safetensors.h - Checkpoint files -------------------------*- C++ -*-===//
 //
 // Checkpoints are stored in Hugging Face's safetensors format
 // (https://github.com/huggingface/safetensors) so that they can be exchanged

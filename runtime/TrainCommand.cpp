@@ -103,11 +103,6 @@ double scalar(const Tensor &tensor) {
                                     : tensor.data<float>()[0];
 }
 
-bool fileExists(const std::string &path) {
-  struct stat info;
-  return stat(path.c_str(), &info) == 0;
-}
-
 /// The tokenizer of a fresh run: given, defined, or trained on the
 /// training text into `dir`.
 absl::StatusOr<Tokenizer> freshTokenizer(const Model &model,

@@ -1,5 +1,4 @@
-//===- RuntimeSettings.h - The settings a generated executable reads -*- C++
-//-*-===//
+//===- RuntimeSettings.h - What a generated executable reads ----*- C++ -*-===//
 //
 // A compiled executable needs what the model definition says beyond the
 // math: the tokenizer, the task (label words, length limits) and the
