@@ -67,6 +67,11 @@ struct Dataset {
   TsvStats stats;
 };
 
+/// `example` as token ids, each side truncated to the model's length limit
+/// and ended by EOS (an empty target is EOS alone).
+EncodedExample encodeExample(const Example &example, const TaskSettings &task,
+                             const Tokenizer &tokenizer);
+
 /// Reads and tokenizes the TSV file at `path`. Sources longer than the
 /// model's limit are truncated (counted in `truncated` if given).
 absl::StatusOr<Dataset> loadDataset(const std::string &path,

@@ -91,13 +91,8 @@ absl::StatusOr<Dataset> readStdin(const TaskSettings &task,
     }
     data.examples.push_back({text, "", number});
   }
-  for (const Example &example : data.examples) {
-    std::vector<int32_t> ids = tokenizer.encode(example.source);
-    if (static_cast<int64_t>(ids.size()) > task.maxSourceLength - 1)
-      ids.resize(task.maxSourceLength - 1);
-    ids.push_back(task.eosId);
-    data.encoded.push_back({std::move(ids), {task.eosId}});
-  }
+  for (const Example &example : data.examples)
+    data.encoded.push_back(encodeExample(example, task, tokenizer));
   return data;
 }
 

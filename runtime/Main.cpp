@@ -113,6 +113,13 @@ absl::StatusOr<Dataset> loadDataset(const std::string &path,
   if (examples->empty())
     return absl::InvalidArgumentError(absl::StrCat(path, ": no examples"));
   data.examples = *std::move(examples);
+  for (const Example &example : data.examples)
+    data.encoded.push_back(encodeExample(example, task, tokenizer));
+  return data;
+}
+
+EncodedExample encodeExample(const Example &example, const TaskSettings &task,
+                             const Tokenizer &tokenizer) {
   auto encode = [&](const std::string &text, int64_t limit) {
     std::vector<int32_t> ids = tokenizer.encode(text);
     if (static_cast<int64_t>(ids.size()) > limit - 1)
@@ -120,10 +127,8 @@ absl::StatusOr<Dataset> loadDataset(const std::string &path,
     ids.push_back(task.eosId);
     return ids;
   };
-  for (const Example &example : data.examples)
-    data.encoded.push_back({encode(example.source, task.maxSourceLength),
-                            encode(example.target, task.maxTargetLength)});
-  return data;
+  return {encode(example.source, task.maxSourceLength),
+          encode(example.target, task.maxTargetLength)};
 }
 
 absl::StatusOr<Tokenizer> loadTokenizer(const Model &model,

@@ -209,30 +209,28 @@ absl::StatusOr<Model> Model::create(const convseq_model &compiled) {
   if (model.entries.empty())
     return absl::InternalError("the executable has no entry points");
 
-  // Every entry point takes the same parameters first.
-  for (const convseq_arg_info *slot :
-       model.entries.front().slots(CONVSEQ_PARAM)) {
-    absl::StatusOr<Dtype> dtype = slotDtype(*slot);
+  // A zero buffer for a slot of static shape.
+  auto add = [](NamedTensors &group,
+                const convseq_arg_info &slot) -> absl::Status {
+    absl::StatusOr<Dtype> dtype = slotDtype(slot);
     if (!dtype.ok())
       return dtype.status();
-    model.params.emplace_back(
-        slot->name,
-        Tensor::zeros(*dtype, std::vector<int64_t>(slot->shape,
-                                                   slot->shape + slot->rank)));
-  }
-  if (const EntryPoint *step = model.entry("train_step")) {
-    for (const convseq_arg_info *slot : step->slots(CONVSEQ_INPUT)) {
-      if (!slot->updated)
-        continue;
-      absl::StatusOr<Dtype> dtype = slotDtype(*slot);
-      if (!dtype.ok())
-        return dtype.status();
-      model.state.emplace_back(
-          slot->name,
-          Tensor::zeros(*dtype, std::vector<int64_t>(
-                                    slot->shape, slot->shape + slot->rank)));
-    }
-  }
+    group.emplace_back(
+        slot.name,
+        Tensor::zeros(
+            *dtype, std::vector<int64_t>(slot.shape, slot.shape + slot.rank)));
+    return absl::OkStatus();
+  };
+  // Every entry point takes the same parameters first.
+  for (const convseq_arg_info *slot :
+       model.entries.front().slots(CONVSEQ_PARAM))
+    if (absl::Status status = add(model.params, *slot); !status.ok())
+      return status;
+  if (const EntryPoint *step = model.entry("train_step"))
+    for (const convseq_arg_info *slot : step->slots(CONVSEQ_INPUT))
+      if (slot->updated)
+        if (absl::Status status = add(model.state, *slot); !status.ok())
+          return status;
   return model;
 }
 

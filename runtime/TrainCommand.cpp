@@ -137,15 +137,16 @@ absl::StatusOr<Tokenizer> freshTokenizer(const Model &model,
   return Tokenizer::train(texts, task.vocabSize, task.sentinels, path);
 }
 
-/// Validation or test accuracy, printed and logged.
+/// Validation or test accuracy of the current parameters; `correct`, if
+/// given, receives the number of exact matches.
 absl::StatusOr<double> evaluateOn(Model &model, const Tokenizer &tokenizer,
-                                  const TaskSettings &task,
-                                  const Dataset &data) {
+                                  const TaskSettings &task, const Dataset &data,
+                                  int64_t *correct = nullptr) {
   absl::StatusOr<std::vector<std::string>> predictions =
       predict(model, tokenizer, task, data);
   if (!predictions.ok())
     return predictions.status();
-  return accuracy(data, *predictions);
+  return accuracy(data, *predictions, correct);
 }
 
 int train(Model &model) {
@@ -339,16 +340,15 @@ int train(Model &model) {
        {std::pair{"validation", &valid}, std::pair{"test", &test}}) {
     if (!*set)
       continue;
-    absl::StatusOr<std::vector<std::string>> predictions =
-        predict(model, *tokenizer, *task, **set);
-    if (!predictions.ok())
-      return reportError(predictions.status());
     int64_t correct;
-    double score = accuracy(**set, *predictions, &correct);
-    std::cout << absl::StrFormat("%s accuracy %.4f (%d/%d)\n", label, score,
+    absl::StatusOr<double> score =
+        evaluateOn(model, *tokenizer, *task, **set, &correct);
+    if (!score.ok())
+      return reportError(score.status());
+    std::cout << absl::StrFormat("%s accuracy %.4f (%d/%d)\n", label, *score,
                                  correct, (*set)->examples.size());
     metrics << absl::StrFormat("{\"step\": %d, \"%s_accuracy\": %.6g}\n", steps,
-                               label, score);
+                               label, *score);
   }
   std::cerr << "checkpoint " << checkpointPath(dir, steps) << "\n";
   return 0;
