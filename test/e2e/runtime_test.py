@@ -264,6 +264,10 @@ def case_command_line(tmp):
     check("unknown command 'bogus'" in result.stderr, result.stderr)
     result = run("eval", "--steps=3", f"--data={TEST}", expect=1)
     check("--steps is not a flag of 'eval'" in result.stderr, result.stderr)
+    result = train(os.path.join(tmp, "run"), "--steps=3", "--epochs=1",
+                   expect=1)
+    check("--steps and --epochs both say when to stop" in result.stderr,
+          result.stderr)
     result = run("predict", "--beam=0", expect=1)
     check("beam width must be at least 1" in result.stderr, result.stderr)
     result = run("info")
