@@ -62,12 +62,25 @@ def GenerateTrainStepPass
     `grad_norm` and `learning_rate` (0-d f64), then the new parameters and
     the new state, each marked `convseq.in_place = <argument index>`.
 
+    For gradient accumulation it can also build the step in two halves
+    (key `entry_points`):
+    - `@train_grad` (`@f_grad`): the forward and backward pass; takes an
+      accumulator `grad.<p>` for each trainable parameter after the
+      arguments of `@f` and adds the parameter's gradient to it in place.
+      Results: the loss, then the accumulators.
+    - `@train_apply` (`@f_apply`): takes the parameters of `@f`, `step`,
+      `micro_batches` (i64, k) and the accumulators, then the optimizer
+      state; clips and applies the mean of the k accumulated gradients as
+      steps 2 to 4 above do. Results: `grad_norm` (of the mean) and
+      `learning_rate`, then the new parameters and state, in place.
+
     The pass removes `convseq.training` from `@f`, so a second run adds
     nothing. Settings (absent keys take the model format's defaults):
     `optimizer` ("adafactor" | "adamw"), `learning_rate` (float; without it
     Adafactor takes relative steps), `schedule` ("constant" |
     "linear_warmup_decay" | "inverse_sqrt"), `warmup_steps`, `steps`,
-    `weight_decay`, `clip_norm`.
+    `weight_decay`, `clip_norm`, and `entry_points`: which functions to
+    build, some of "step", "grad" and "apply" (default: ["step"]).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -89,3 +89,25 @@ func.func @taken(%w: tensor<4x5xf32> {convseq.param = "w"}, %x: tensor<3x4xf32>,
   %l = convseq.cross_entropy %y, %t : (tensor<3x5xf32>, tensor<3xi32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// expected-error @+1 {{has invalid 'convseq.training': 'entry_points' must list some of "step", "grad" and "apply"}}
+func.func @accumulate(%w: tensor<4x5xf32> {convseq.param = "w"}, %x: tensor<3x4xf32>,
+                      %t: tensor<3xi32>, %step: i64 {convseq.io = "step"}) -> tensor<f32>
+    attributes {convseq.training = {entry_points = ["step", "accumulate"]}} {
+  %y = convseq.linear %x, %w : (tensor<3x4xf32>, tensor<4x5xf32>) -> tensor<3x5xf32>
+  %l = convseq.cross_entropy %y, %t : (tensor<3x5xf32>, tensor<3xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{has invalid 'convseq.training': 'entry_points' must list some of "step", "grad" and "apply"}}
+func.func @nothing(%w: tensor<4x5xf32> {convseq.param = "w"}, %x: tensor<3x4xf32>,
+                   %t: tensor<3xi32>, %step: i64 {convseq.io = "step"}) -> tensor<f32>
+    attributes {convseq.training = {entry_points = []}} {
+  %y = convseq.linear %x, %w : (tensor<3x4xf32>, tensor<4x5xf32>) -> tensor<3x5xf32>
+  %l = convseq.cross_entropy %y, %t : (tensor<3x5xf32>, tensor<3xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}

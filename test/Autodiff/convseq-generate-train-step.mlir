@@ -79,3 +79,59 @@ func.func @loss(%w: tensor<4x5xf64> {convseq.param = "w"},
   %l = convseq.cross_entropy %y, %t : (tensor<3x5xf64>, tensor<3xi32>) -> tensor<f64>
   return %l : tensor<f64>
 }
+
+// -----
+
+// Gradient accumulation: @train_grad adds the gradients of the trainable
+// parameters to their accumulators in place (no accumulator for the frozen
+// one); @train_apply clips the mean of k accumulated gradients (its norm is
+// the accumulators' norm over k, and the scale carries 1/k) and updates
+// the parameters and the optimizer state as @train_step would. No
+// @train_step unless asked for.
+
+// CHECK-NOT:   func.func @train_step(
+// CHECK-LABEL: func.func @train_apply(
+// CHECK-SAME:    %[[W:[^:]+]]: tensor<4x3xf32> {convseq.param = "w", convseq.updated},
+// CHECK-SAME:    %[[F:[^:]+]]: tensor<3x5xf32> {convseq.frozen, convseq.param = "f"},
+// CHECK-SAME:    %[[STEP:[^:]+]]: i64 {convseq.io = "step"},
+// CHECK-SAME:    %[[K:[^:]+]]: i64 {convseq.io = "micro_batches"},
+// CHECK-SAME:    %[[DW:[^:]+]]: tensor<4x3xf32> {convseq.io = "grad.w"},
+// CHECK-SAME:    %[[M:[^:]+]]: tensor<4x3xf32> {convseq.io = "opt.m.w", convseq.updated},
+// CHECK-SAME:    %[[V:[^:]+]]: tensor<4x3xf32> {convseq.io = "opt.v.w", convseq.updated})
+// CHECK-SAME:    -> (tensor<f64> {convseq.io = "grad_norm"}, tensor<f64> {convseq.io = "learning_rate"},
+// CHECK-SAME:        tensor<4x3xf32> {convseq.in_place = 0 : i64, convseq.param = "w"},
+// CHECK-SAME:        tensor<4x3xf32> {convseq.in_place = 5 : i64, convseq.io = "opt.m.w"}, tensor<4x3xf32> {convseq.in_place = 6 : i64, convseq.io = "opt.v.w"})
+// CHECK:         %[[K1:.+]] = arith.maxsi %[[K]], %{{.+}} : i64
+// CHECK:         %[[KF:.+]] = arith.sitofp %[[K1]] : i64 to f64
+// CHECK:         %[[MEAN:.+]] = arith.divf %{{.+}}, %[[KF]] : f64
+// CHECK:         %[[SQ:.+]] = convseq.sum_of_squares %[[DW]] : tensor<4x3xf32>
+// CHECK:         %[[ROOT:.+]] = math.sqrt %[[SQ]] : f64
+// CHECK:         %[[NORM:.+]] = arith.mulf %[[MEAN]], %[[ROOT]] : f64
+// CHECK:         %[[CLIP:.+]] = arith.minimumf
+// CHECK:         %[[SCALE:.+]] = arith.mulf %[[MEAN]], %[[CLIP]] : f64
+// CHECK:         %[[T:.+]] = arith.maxsi %[[STEP]], %{{.+}} : i64
+// CHECK:         %[[NORMT:.+]] = tensor.from_elements %[[NORM]] : tensor<f64>
+// CHECK:         convseq.adamw_update %[[W]], %[[DW]], %[[M]], %[[V]], %{{.+}}, %[[SCALE]], %[[T]]
+// CHECK-LABEL: func.func @train_grad(
+// CHECK-SAME:    %{{[^:]+}}: tensor<3x5xf32> {convseq.frozen, convseq.param = "f"},
+// CHECK-SAME:    %[[STEP:[^:]+]]: i64 {convseq.io = "step"},
+// CHECK-SAME:    %[[ACC:[^:]+]]: tensor<4x3xf32> {convseq.io = "grad.w", convseq.updated})
+// CHECK-SAME:    -> (tensor<f32> {convseq.io = "loss"}, tensor<4x3xf32> {convseq.in_place = 5 : i64, convseq.io = "grad.w"})
+// CHECK:         %[[LOSS:.+]] = convseq.cross_entropy
+// CHECK:         %[[GW:.+]] = convseq.linear_weight_grad
+// CHECK:         %[[SUM:.+]] = linalg.generic {{.+}} ins(%[[GW]] : tensor<4x3xf32>) outs(%[[ACC]] : tensor<4x3xf32>)
+// CHECK:           arith.addf
+// CHECK-NOT:     adamw_update
+// CHECK:         return %[[LOSS]], %[[SUM]]
+func.func @forward_train(%w: tensor<4x3xf32> {convseq.param = "w"},
+                         %f: tensor<3x5xf32> {convseq.param = "f", convseq.frozen},
+                         %x: tensor<2x7x4xf32> {convseq.io = "x"},
+                         %t: tensor<2x7xi32> {convseq.io = "targets"},
+                         %step: i64 {convseq.io = "step"})
+    -> (tensor<f32> {convseq.io = "loss"})
+    attributes {convseq.training = {optimizer = "adamw", learning_rate = 1.0e-3 : f64, schedule = "constant", clip_norm = 1.0 : f64, entry_points = ["grad", "apply"]}} {
+  %h = convseq.linear %x, %w : (tensor<2x7x4xf32>, tensor<4x3xf32>) -> tensor<2x7x3xf32>
+  %y = convseq.linear %h, %f : (tensor<2x7x3xf32>, tensor<3x5xf32>) -> tensor<2x7x5xf32>
+  %l = convseq.cross_entropy %y, %t : (tensor<2x7x5xf32>, tensor<2x7xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}

@@ -6,7 +6,10 @@
 //    optimizer (test/reference/Optimizer.cpp), over several steps, with
 //    parameters and optimizer state updated in place;
 //  - learns: a synthetic reversal task drops below a stated loss;
-//  - is bit-reproducible for one seed, and depends on the seed.
+//  - is bit-reproducible for one seed, and depends on the seed;
+// and that its halves for gradient accumulation, train_grad and
+// train_apply, equal the reference optimizer applied to the mean of the
+// micro-batches' gradients.
 //
 //===----------------------------------------------------------------------===//
 
@@ -137,6 +140,79 @@ TEST_F(TrainStepTest, MatchesGradientsThenReferenceOptimizer) {
       EXPECT_LT(relativeError(params.at(name).data, tensor.data), 1e-10)
           << name << " after step " << step;
     ASSERT_EQ(state.size(), expectedState.size());
+    for (const auto &[name, tensor] : expectedState)
+      EXPECT_LT(relativeError(state.at(name).data, tensor.data), 1e-10)
+          << name << " after step " << step;
+  }
+}
+
+TEST_F(TrainStepTest, AccumulatedMicroBatchesMatchTheMeanGradient) {
+  ref::TensorMap<double> params = ref::randomParameters<double>(config, 13);
+  ref::TensorMap<double> expectedParams = params;
+  ref::TensorMap<double> state = zeroState(), expectedState;
+  constexpr int64_t kMicroBatches = 3;
+  std::mt19937_64 rng(29);
+  for (int64_t step = 1; step <= 2; ++step) {
+    // The accumulators train_grad adds to, zeros at each step.
+    Inputs accumulate;
+    for (const convseq_arg_info &slot : convseq_train_grad_args)
+      if (slot.updated && slot.role == CONVSEQ_INPUT)
+        accumulate.floats[slot.name] = ref::Tensor<double>(
+            std::vector<int64_t>(slot.shape, slot.shape + slot.rank));
+    ASSERT_FALSE(accumulate.floats.empty());
+    ref::TensorMap<double> meanGrads;
+    for (int64_t micro = 0; micro < kMicroBatches; ++micro) {
+      // Micro-batches of different lengths, as length bucketing makes them;
+      // each has a dropout key of its own.
+      ref::Ids src, tgt;
+      reversalBatch(rng, 2, 4 + micro, src, tgt);
+      int64_t key = (step - 1) * kMicroBatches + micro + 1;
+      accumulate.ids = {{"src_ids", src}, {"tgt_ids", tgt}};
+      accumulate.scalars = {{"seed", 5}, {"step", key}};
+      PackedCall grad(convseq_train_grad_args,
+                      std::size(convseq_train_grad_args));
+      ref::TensorMap<double> out =
+          grad.run(convseq_train_grad, params, accumulate, {{"loss", {}}});
+
+      std::map<std::string, std::vector<int64_t>> shapes = {{"loss", {}}};
+      for (const auto &[name, tensor] : expectedParams)
+        shapes["grad." + name] = tensor.shape;
+      Inputs in{{}, accumulate.ids, accumulate.scalars};
+      in.floats["grad.loss"] = ref::Tensor<double>(std::vector<int64_t>{});
+      in.floats["grad.loss"].data[0] = 1.0;
+      PackedCall vjp(convseq_forward_train_vjp_args,
+                     std::size(convseq_forward_train_vjp_args));
+      ref::TensorMap<double> expected =
+          vjp.run(convseq_forward_train_vjp, expectedParams, in, shapes);
+      EXPECT_NEAR(out["loss"].data[0], expected["loss"].data[0],
+                  1e-12 * std::abs(expected["loss"].data[0]));
+      for (const auto &[name, tensor] : expectedParams) {
+        ref::Tensor<double> &mean =
+            meanGrads.try_emplace(name, tensor.shape).first->second;
+        for (size_t i = 0; i < mean.data.size(); ++i)
+          mean.data[i] += expected.at("grad." + name).data[i] / kMicroBatches;
+      }
+    }
+    double expectedNorm = ref::optimizerStep(config.training, step, meanGrads,
+                                             expectedParams, expectedState);
+
+    Inputs apply{state, {}, {{"step", step}, {"micro_batches", kMicroBatches}}};
+    for (auto &[name, tensor] : accumulate.floats)
+      apply.floats[name] = tensor;
+    PackedCall call(convseq_train_apply_args,
+                    std::size(convseq_train_apply_args));
+    ref::TensorMap<double> out =
+        call.run(convseq_train_apply, params, apply,
+                 {{"grad_norm", {}}, {"learning_rate", {}}});
+    for (auto &[name, tensor] : state)
+      tensor = apply.floats.at(name);
+    EXPECT_NEAR(out["grad_norm"].data[0], expectedNorm, 1e-10 * expectedNorm)
+        << step;
+    EXPECT_DOUBLE_EQ(out["learning_rate"].data[0],
+                     ref::learningRate(config.training, step));
+    for (const auto &[name, tensor] : expectedParams)
+      EXPECT_LT(relativeError(params.at(name).data, tensor.data), 1e-10)
+          << name << " after step " << step;
     for (const auto &[name, tensor] : expectedState)
       EXPECT_LT(relativeError(state.at(name).data, tensor.data), 1e-10)
           << name << " after step " << step;

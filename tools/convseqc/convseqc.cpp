@@ -116,9 +116,17 @@ llvm::cl::opt<std::string> headerFilename(
 llvm::cl::list<std::string> entryPoints(
     "entry-points",
     llvm::cl::desc("Compile only these entry points of a model (default: "
-                   "all): encoder, decoder_init, decoder_step, forward, "
-                   "forward_train, train_step"),
+                   "all; for an executable, those its runtime calls): "
+                   "encoder, decoder_init, decoder_step, forward, "
+                   "forward_train, train_step, train_grad, train_apply"),
     llvm::cl::CommaSeparated, llvm::cl::cat(category));
+
+llvm::cl::opt<bool> accumulation(
+    "accumulation",
+    llvm::cl::desc("Also compile train_grad and train_apply, the two halves "
+                   "of train_step that gradient accumulation (`train "
+                   "--accumulate=k`) runs"),
+    llvm::cl::init(false), llvm::cl::cat(category));
 
 llvm::cl::opt<std::string> runtimeLinkFile(
     "runtime-link-file",
@@ -141,8 +149,9 @@ ending in .mlir is read as IR instead: functions on tensors in the convseq,
 linalg, tensor, arith and math dialects, compiled by the same pipelines
 (how the matmul benchmark and the lit tests compile kernels). The entry
 points it builds (docs/entry-points.md) are encoder, decoder_init,
-decoder_step, forward, forward_train and train_step (forward, backward and
-optimizer update in one, updating parameters and optimizer state in place);
+decoder_step, forward, forward_train, train_step (forward, backward and
+optimizer update in one, updating parameters and optimizer state in place)
+and its two halves for gradient accumulation, train_grad and train_apply;
 every entry point takes the model's parameters first, named as
 --print-params lists them.
 
@@ -181,20 +190,29 @@ void printParameterTable(const ModelConfig &config, llvm::raw_ostream &os) {
 const char *const kExecutableEntryPoints[] = {"train_step", "encoder",
                                               "decoder_init", "decoder_step"};
 
+/// The training functions convseq-generate-train-step builds from
+/// forward_train, by entry point name and by the name its
+/// `entry_points` setting uses.
+const std::pair<const char *, const char *> kTrainingEntryPoints[] = {
+    {"train_step", "step"}, {"train_grad", "grad"}, {"train_apply", "apply"}};
+
 /// Keeps the entry points --entry-points asks for (for an executable, by
-/// default, those its runtime calls). The training step is built from
-/// forward_train, which stays, private, until then.
+/// default, those its runtime calls; all otherwise). The training functions
+/// are built from forward_train, which stays, private, until then.
 LogicalResult selectEntryPoints(ModuleOp module, EmitStage stage) {
   if (entryPoints.empty() && stage == EmitStage::Exe)
     for (const char *name : kExecutableEntryPoints)
       entryPoints.push_back(name);
-  if (entryPoints.empty())
-    return success();
+  if (accumulation)
+    for (const char *name : {"train_grad", "train_apply"})
+      if (!entryPoints.empty() && !llvm::is_contained(entryPoints, name))
+        entryPoints.push_back(name);
   SmallVector<std::string> available;
   for (auto func : module.getOps<func::FuncOp>()) {
     available.push_back(func.getSymName().str());
     if (func->hasAttr(kTrainingAttrName))
-      available.push_back("train_step");
+      for (auto [name, kind] : kTrainingEntryPoints)
+        available.push_back(name);
   }
   for (const std::string &name : entryPoints)
     if (!llvm::is_contained(available, name)) {
@@ -203,14 +221,27 @@ LogicalResult selectEntryPoints(ModuleOp module, EmitStage stage) {
           << "'; expected some of " << llvm::join(available, ", ") << "\n";
       return failure();
     }
-  bool wantTrainStep = llvm::is_contained(entryPoints, "train_step");
+  auto wanted = [&](StringRef name) {
+    return entryPoints.empty() || llvm::is_contained(entryPoints, name);
+  };
+  SmallVector<Attribute> trainingKinds;
+  for (auto [name, kind] : kTrainingEntryPoints)
+    if (wanted(name))
+      trainingKinds.push_back(StringAttr::get(module.getContext(), kind));
   for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
-    if (llvm::is_contained(entryPoints, func.getSymName())) {
-      if (func.getSymName() == "forward_train" && !wantTrainStep)
-        func->removeAttr(kTrainingAttrName);
-      continue;
+    auto training = func->getAttrOfType<DictionaryAttr>(kTrainingAttrName);
+    if (training && !trainingKinds.empty()) {
+      NamedAttrList settings(training);
+      settings.set("entry_points",
+                   ArrayAttr::get(module.getContext(), trainingKinds));
+      func->setAttr(kTrainingAttrName,
+                    settings.getDictionary(module.getContext()));
+    } else if (training) {
+      func->removeAttr(kTrainingAttrName);
     }
-    if (func.getSymName() == "forward_train" && wantTrainStep)
+    if (wanted(func.getSymName()))
+      continue;
+    if (training && !trainingKinds.empty())
       func.setPrivate();
     else
       func.erase();
