@@ -226,8 +226,13 @@ absl::StatusOr<Model> Model::create(const convseq_model &compiled) {
        model.entries.front().slots(CONVSEQ_PARAM))
     if (absl::Status status = add(model.params, *slot); !status.ok())
       return status;
-  if (const EntryPoint *step = model.entry("train_step"))
-    for (const convseq_arg_info *slot : step->slots(CONVSEQ_INPUT))
+  // The optimizer state: train_step's, or train_apply's (the same names)
+  // in an executable built for gradient accumulation alone.
+  const EntryPoint *update = model.entry("train_step");
+  if (!update)
+    update = model.entry("train_apply");
+  if (update)
+    for (const convseq_arg_info *slot : update->slots(CONVSEQ_INPUT))
       if (slot->updated)
         if (absl::Status status = add(model.state, *slot); !status.ok())
           return status;

@@ -1,9 +1,11 @@
 //===- TrainCommand.cpp - `<model> train` ---------------------------------===//
 //
-// The training loop around the compiled train_step: data, tokenizer,
-// checkpoints, metrics, progress and signals. Everything a step computes
-// (forward, backward, clipping, schedule, optimizer update) is generated
-// code; the loop only chooses the batch of each step and keeps state.
+// The training loop around the compiled train_step (or, accumulating
+// gradients, train_grad and train_apply): data, tokenizer, checkpoints,
+// metrics, progress and signals. Everything a step computes (forward,
+// backward, accumulation, clipping, schedule, optimizer update) is
+// generated code; the loop only chooses the batches of each step and keeps
+// state.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,6 +40,10 @@ ABSL_FLAG(int64_t, steps, 0,
           "Training steps (default: the model definition's training.steps)");
 ABSL_FLAG(int64_t, epochs, 0,
           "Train for this many passes over the data instead of --steps");
+ABSL_FLAG(int64_t, accumulate, 1,
+          "Micro-batches of --batch_size per step: the step applies the mean "
+          "of their gradients (needs an executable built with convseqc "
+          "--accumulation)");
 ABSL_FLAG(int64_t, save_every, 500, "Steps between checkpoints");
 ABSL_FLAG(int, keep_checkpoints, 3, "Checkpoints kept in --output_dir");
 ABSL_FLAG(int64_t, eval_every, 0,
@@ -103,6 +109,108 @@ double scalar(const Tensor &tensor) {
                                     : tensor.data<float>()[0];
 }
 
+/// What one training step reports.
+struct StepResult {
+  double loss = 0, gradNorm = 0, learningRate = 0;
+  int64_t tokens = 0;
+};
+
+/// Runs the compiled update of each step on the batches the plan gives it:
+/// train_step on one batch, or train_grad on each of k micro-batches
+/// (batches k(s-1)+1 .. ks of the plan, each its own dropout key) and then
+/// train_apply on the mean of their gradients.
+class StepRunner {
+public:
+  static absl::StatusOr<StepRunner> create(Model &model, int64_t microBatches) {
+    StepRunner runner(model, microBatches);
+    if (microBatches < 1)
+      return absl::InvalidArgumentError(
+          absl::StrCat("--accumulate=", microBatches, ": expected at least 1"));
+    if (microBatches == 1 && (runner.fused = model.entry("train_step")))
+      return runner;
+    runner.grad = model.entry("train_grad");
+    runner.apply = model.entry("train_apply");
+    if (!runner.grad || !runner.apply) {
+      if (microBatches == 1)
+        return model.requireEntry("train_step").status();
+      return absl::FailedPreconditionError(
+          "--accumulate needs the entry points train_grad and train_apply, "
+          "which this executable was compiled without; compile the model "
+          "with convseqc --accumulation");
+    }
+    for (const convseq_arg_info *slot : runner.grad->slots(CONVSEQ_INPUT)) {
+      if (!slot->updated)
+        continue;
+      absl::StatusOr<Dtype> dtype = slotDtype(*slot);
+      if (!dtype.ok())
+        return dtype.status();
+      runner.accumulators.emplace_back(
+          slot->name,
+          Tensor::zeros(*dtype, std::vector<int64_t>(
+                                    slot->shape, slot->shape + slot->rank)));
+    }
+    return runner;
+  }
+
+  absl::StatusOr<StepResult> run(int64_t step, const Dataset &data,
+                                 BatchPlan &plan, int32_t padId, int64_t seed) {
+    StepResult result;
+    std::map<std::string, Tensor, std::less<>> outputs;
+    for (int64_t micro = 0; micro < microBatches; ++micro) {
+      int64_t key = (step - 1) * microBatches + micro + 1;
+      Batch batch = makeBatch(data.encoded, plan.batchOfStep(key), padId);
+      CallArgs args;
+      model.bindParameters(args, /*withState=*/fused != nullptr);
+      for (auto &[name, tensor] : accumulators)
+        args.tensors[name] = &tensor;
+      args.tensors["src_ids"] = &batch.source;
+      args.tensors["tgt_ids"] = &batch.target;
+      args.scalars["seed"] = seed;
+      args.scalars["step"] = key;
+      args.outputShapes["loss"] = {};
+      if (fused)
+        args.outputShapes["grad_norm"] =
+            args.outputShapes["learning_rate"] = {};
+      absl::StatusOr<std::map<std::string, Tensor, std::less<>>> called =
+          (fused ? fused : grad)->call(args);
+      if (!called.ok())
+        return called.status();
+      result.loss += scalar((*called)["loss"]) / microBatches;
+      result.tokens += batch.tokens;
+      outputs = *std::move(called);
+    }
+    if (!fused) {
+      CallArgs args;
+      model.bindParameters(args, /*withState=*/true);
+      for (auto &[name, tensor] : accumulators)
+        args.tensors[name] = &tensor;
+      args.scalars["step"] = step;
+      args.scalars["micro_batches"] = microBatches;
+      args.outputShapes["grad_norm"] = args.outputShapes["learning_rate"] = {};
+      absl::StatusOr<std::map<std::string, Tensor, std::less<>>> called =
+          apply->call(args);
+      if (!called.ok())
+        return called.status();
+      outputs = *std::move(called);
+      for (auto &[name, tensor] : accumulators)
+        std::fill(tensor.bytes.begin(), tensor.bytes.end(), 0);
+    }
+    result.gradNorm = scalar(outputs["grad_norm"]);
+    result.learningRate = scalar(outputs["learning_rate"]);
+    return result;
+  }
+
+private:
+  StepRunner(Model &model, int64_t microBatches)
+      : model(model), microBatches(microBatches) {}
+
+  Model &model;
+  int64_t microBatches;
+  const EntryPoint *fused = nullptr, *grad = nullptr, *apply = nullptr;
+  /// train_grad's gradient sums (`grad.<p>`), zeros between steps.
+  NamedTensors accumulators;
+};
+
 /// The tokenizer of a fresh run: given, defined, or trained on the
 /// training text into `dir`.
 absl::StatusOr<Tokenizer> freshTokenizer(const Model &model,
@@ -153,9 +261,10 @@ int train(Model &model) {
   if (absl::GetFlag(FLAGS_train).empty())
     return reportError(absl::InvalidArgumentError(
         "--train is required: a TSV file of training examples"));
-  absl::StatusOr<const EntryPoint *> step = model.requireEntry("train_step");
-  if (!step.ok())
-    return reportError(step.status());
+  int64_t microBatches = absl::GetFlag(FLAGS_accumulate);
+  absl::StatusOr<StepRunner> runner = StepRunner::create(model, microBatches);
+  if (!runner.ok())
+    return reportError(runner.status());
   absl::StatusOr<TaskSettings> task = readTaskSettings(model);
   if (!task.ok())
     return reportError(task.status());
@@ -192,6 +301,15 @@ int train(Model &model) {
     if (!info.ok())
       return reportError(info.status());
     firstStep = info->step + 1;
+    // Step s trains on batches k(s-1)+1 .. ks: another k would not continue
+    // the same sequence of batches.
+    if (std::string saved = info->metadata["accumulate"];
+        saved != absl::StrCat(microBatches) &&
+        !(saved.empty() && microBatches == 1))
+      return reportError(absl::InvalidArgumentError(absl::StrCat(
+          *latest, ": this run accumulated ", saved.empty() ? "1" : saved,
+          " micro-batches a step; resume it with --accumulate=",
+          saved.empty() ? "1" : saved)));
     std::string savedTask = info->metadata["task"];
     if (savedTask != taskName(*task))
       return reportError(absl::InvalidArgumentError(
@@ -247,22 +365,26 @@ int train(Model &model) {
     if (absl::GetFlag(FLAGS_steps) > 0)
       return reportError(absl::InvalidArgumentError(
           "--steps and --epochs both say when to stop; give one"));
-    steps = epochs * plan.batchesPerEpoch();
+    steps = (epochs * plan.batchesPerEpoch() + microBatches - 1) / microBatches;
   }
   std::cerr << absl::StrFormat(
-      "%s: %d parameters, %d training examples%s, batch %d, steps %d..%d, "
+      "%s: %d parameters, %d training examples%s, batch %d%s, steps %d..%d, "
       "output in %s\n",
       model.name(), model.numParameterElements(), data->encoded.size(),
       data->stats.skipped
           ? absl::StrCat(" (", data->stats.skipped, " malformed skipped)")
           : "",
-      batchSize(model), firstStep, steps, dir);
+      batchSize(model),
+      microBatches > 1 ? absl::StrCat(" x ", microBatches, " micro-batches")
+                       : "",
+      firstStep, steps, dir);
 
   std::ofstream metrics(dir + "/metrics.jsonl",
                         resume ? std::ios::app : std::ios::trunc);
   CheckpointInfo info;
   info.tokenizer = tokenizer->path();
   info.metadata["task"] = taskName(*task);
+  info.metadata["accumulate"] = absl::StrCat(microBatches);
   auto save = [&](int64_t stepNumber) -> absl::Status {
     info.step = stepNumber;
     if (absl::Status status =
@@ -276,34 +398,22 @@ int train(Model &model) {
   SignalScope signals;
   int64_t lastSaved = firstStep - 1;
   for (int64_t current = firstStep; current <= steps; ++current) {
-    Batch batch =
-        makeBatch(data->encoded, plan.batchOfStep(current), task->padId);
-    CallArgs args;
-    model.bindParameters(args, /*withState=*/true);
-    args.tensors["src_ids"] = &batch.source;
-    args.tensors["tgt_ids"] = &batch.target;
-    args.scalars["seed"] = seed;
-    args.scalars["step"] = current;
-    for (const char *name : {"loss", "grad_norm", "learning_rate"})
-      args.outputShapes[name] = {};
-    absl::StatusOr<std::map<std::string, Tensor, std::less<>>> results =
-        (*step)->call(args);
-    if (!results.ok())
-      return reportError(results.status());
-    double loss = scalar((*results)["loss"]);
-    double gradNorm = scalar((*results)["grad_norm"]);
-    double learningRate = scalar((*results)["learning_rate"]);
+    absl::StatusOr<StepResult> result =
+        runner->run(current, *data, plan, task->padId, seed);
+    if (!result.ok())
+      return reportError(result.status());
+    auto [loss, gradNorm, learningRate, tokens] = *result;
     if (!std::isfinite(loss))
       return reportError(absl::InternalError(
           absl::StrCat("step ", current, ": the loss is ", loss,
                        "; stopping (the last checkpoint, step ", lastSaved,
                        ", is intact). Try a smaller learning rate.")));
-    progress.update(current, loss, batch.tokens);
+    progress.update(current, loss, tokens);
     metrics << absl::StrFormat(
         "{\"step\": %d, \"loss\": %.6g, \"grad_norm\": %.6g, "
         "\"learning_rate\": %.6g, \"tokens\": %d, \"tokens_per_second\": "
         "%.1f}\n",
-        current, loss, gradNorm, learningRate, batch.tokens,
+        current, loss, gradNorm, learningRate, tokens,
         progress.tokensPerSecond());
 
     bool interrupted = pendingSignal != 0;

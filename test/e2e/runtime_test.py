@@ -116,6 +116,38 @@ def case_resume(tmp):
     train(split, "--steps=40", expect=1)  # refuses to overwrite a run
 
 
+def case_accumulate(tmp):
+    """Gradient accumulation (--accumulate=2, two micro-batches a step):
+    learns, resumes bit-exactly, and refuses a resume with another k."""
+    straight, split = os.path.join(tmp, "a"), os.path.join(tmp, "b")
+    flags = ["--accumulate=2", "--batch_size=8"]
+    result = train(straight, "--steps=30", *flags)
+    check("batch 8 x 2 micro-batches" in result.stderr, result.stderr)
+    with open(os.path.join(straight, "metrics.jsonl")) as f:
+        losses = [json.loads(l)["loss"] for l in f]
+    print(f"loss: first 5 steps {sum(losses[:5]) / 5:.3f}, "
+          f"last 5 {sum(losses[-5:]) / 5:.3f}")
+    check(len(losses) == 30 and sum(losses[-5:]) < sum(losses[:5]) - 1.0,
+          f"accumulated steps do not learn: {losses}")
+    _, metadata = read_safetensors(
+        os.path.join(straight, "ckpt-00000030.safetensors"))
+    check(metadata["accumulate"] == "2", f"metadata {metadata}")
+
+    train(split, "--steps=15", *flags)
+    result = train(split, "--steps=30", "--resume", "--accumulate=3",
+                   "--batch_size=8", expect=1)
+    check("resume it with --accumulate=2" in result.stderr, result.stderr)
+    train(split, "--steps=30", "--resume", *flags)
+    a, _ = read_safetensors(os.path.join(straight, "ckpt-00000030.safetensors"))
+    b, _ = read_safetensors(os.path.join(split, "ckpt-00000030.safetensors"))
+    for name in a:
+        check(a[name] == b[name], f"tensor {name} differs after resuming")
+
+    result = train(os.path.join(tmp, "c"), "--accumulate=0", expect=1)
+    check("--accumulate=0: expected at least 1" in result.stderr,
+          result.stderr)
+
+
 def case_interrupt(tmp):
     """SIGINT saves a checkpoint of the last finished step and exits 130."""
     out = os.path.join(tmp, "run")
