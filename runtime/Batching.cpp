@@ -45,16 +45,16 @@ Batch makeBatch(const std::vector<EncodedExample> &examples,
   return batch;
 }
 
-BatchPlan::BatchPlan(const std::vector<EncodedExample> &examples,
+BatchPlan::BatchPlan(const std::vector<int32_t> &sourceLengths,
                      int64_t batchSize, uint64_t seed)
-    : examples(examples), batchSize(batchSize), seed(seed) {}
+    : lengths(sourceLengths), batchSize(batchSize), seed(seed) {}
 
 int64_t BatchPlan::batchesPerEpoch() const {
-  return (static_cast<int64_t>(examples.size()) + batchSize - 1) / batchSize;
+  return (static_cast<int64_t>(lengths.size()) + batchSize - 1) / batchSize;
 }
 
 void BatchPlan::planEpoch(int64_t epoch) {
-  std::vector<size_t> order(examples.size());
+  std::vector<size_t> order(lengths.size());
   std::iota(order.begin(), order.end(), 0);
   Random random(seed, absl::StrCat("data.epoch.", epoch));
   random.shuffle(order);
@@ -62,7 +62,7 @@ void BatchPlan::planEpoch(int64_t epoch) {
   for (size_t begin = 0; begin < order.size(); begin += bucket) {
     auto end = order.begin() + std::min(order.size(), begin + bucket);
     std::stable_sort(order.begin() + begin, end, [&](size_t a, size_t b) {
-      return examples[a].source.size() < examples[b].source.size();
+      return lengths[a] < lengths[b];
     });
   }
   batches.clear();

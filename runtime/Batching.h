@@ -41,7 +41,9 @@ Batch makeBatch(const std::vector<EncodedExample> &examples,
 /// Draws the batches of each epoch reproducibly.
 class BatchPlan {
 public:
-  BatchPlan(const std::vector<EncodedExample> &examples, int64_t batchSize,
+  /// Plans batches of the examples whose source lengths are
+  /// `sourceLengths` (kept by reference).
+  BatchPlan(const std::vector<int32_t> &sourceLengths, int64_t batchSize,
             uint64_t seed);
 
   /// The examples of training step `step` (1 for the first).
@@ -51,7 +53,7 @@ public:
 private:
   void planEpoch(int64_t epoch);
 
-  const std::vector<EncodedExample> &examples;
+  const std::vector<int32_t> &lengths;
   int64_t batchSize;
   uint64_t seed;
   int64_t plannedEpoch = -1;

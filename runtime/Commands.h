@@ -79,13 +79,6 @@ absl::StatusOr<Dataset> loadDataset(const std::string &path,
                                     const Tokenizer &tokenizer,
                                     bool withTarget);
 
-/// Span-corruption examples (T5 pre-training) from the raw text file at
-/// `path`, one paragraph a line (runtime/Pretraining.cpp).
-absl::StatusOr<Dataset> loadSpanCorruptionDataset(const std::string &path,
-                                                  const TaskSettings &task,
-                                                  const Tokenizer &tokenizer,
-                                                  uint64_t seed);
-
 /// The tokenizer --tokenizer names, else `fallback` (a checkpoint's), else
 /// the model definition's.
 absl::StatusOr<Tokenizer> loadTokenizer(const Model &model,

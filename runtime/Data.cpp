@@ -1,7 +1,7 @@
 //===- Data.cpp - Reading training data: TSV examples and raw text --------===//
 //
-// Lines are read with POSIX getline into one growing buffer, so a file of
-// any size is streamed and a line of any length is read whole.
+// Lines are read with POSIX getline into one growing buffer (LineReader),
+// so a file of any size is streamed and a line of any length is read whole.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <memory>
 #include <system_error>
+
+#include <sys/stat.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -30,47 +32,6 @@ absl::Status ioError(int err, std::string_view where, std::string_view what) {
   return absl::Status(absl::ErrnoToStatusCode(err),
                       absl::StrCat(asAbsl(where), ": ", asAbsl(what), ": ",
                                    std::generic_category().message(err)));
-}
-
-struct FileCloser {
-  void operator()(std::FILE *file) const { std::fclose(file); }
-};
-
-/// getline's buffer, which it grows with realloc.
-struct LineBuffer {
-  char *data = nullptr;
-  size_t capacity = 0;
-  ~LineBuffer() { std::free(data); }
-};
-
-/// Calls `onLine(char *data, size_t size, int64_t number)` with each line of
-/// `path`, without its LF or CRLF ending, and its 1-based number; the line
-/// may be modified in place. Stops at the first non-OK status.
-template <typename OnLine>
-absl::Status forEachLine(const std::string &path, OnLine &&onLine) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file)
-    return ioError(errno, path, "cannot open");
-  LineBuffer buffer;
-  int64_t number = 0;
-  while (true) {
-    ssize_t read = ::getline(&buffer.data, &buffer.capacity, file.get());
-    if (read < 0)
-      break;
-    ++number;
-    size_t size = static_cast<size_t>(read);
-    if (size > 0 && buffer.data[size - 1] == '\n')
-      --size;
-    if (size > 0 && buffer.data[size - 1] == '\r')
-      --size;
-    if (absl::Status status = onLine(buffer.data, size, number); !status.ok())
-      return status;
-  }
-  if (std::ferror(file.get())) {
-    int err = errno;
-    return ioError(err, absl::StrCat(path, ":", number + 1), "cannot read");
-  }
-  return absl::OkStatus();
 }
 
 /// The length of the well-formed UTF-8 sequence that starts at s[i], or 0
@@ -108,11 +69,6 @@ size_t utf8SequenceLength(std::string_view s, size_t i) {
     if ((byte(i + k) & 0xC0) != 0x80)
       return 0;
   return length;
-}
-
-bool isBlank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return absl::ascii_isspace(c); });
 }
 
 /// Splits `line` at every tab into `columns`.
@@ -193,6 +149,151 @@ bool isValidUtf8(std::string_view s, size_t *errorOffset) {
   return true;
 }
 
+bool isBlank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return absl::ascii_isspace(c); });
+}
+
+//===----------------------------------------------------------------------===//
+// LineReader
+//===----------------------------------------------------------------------===//
+
+absl::StatusOr<LineReader> LineReader::open(const std::string &path) {
+  LineReader reader;
+  reader.filePath = path;
+  reader.file.reset(std::fopen(path.c_str(), "rb"));
+  struct stat info;
+  if (!reader.file || fstat(fileno(reader.file.get()), &info) != 0)
+    return ioError(errno, path, "cannot open");
+  reader.device = static_cast<int64_t>(info.st_dev);
+  reader.inode = static_cast<int64_t>(info.st_ino);
+  reader.fileSize = static_cast<int64_t>(info.st_size);
+  reader.modified = static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 +
+                    info.st_mtim.tv_nsec;
+  return reader;
+}
+
+absl::StatusOr<bool> LineReader::next() {
+  char *data = buffer.release();
+  ssize_t read = ::getline(&data, &capacity, file.get());
+  buffer.reset(data);
+  if (read < 0) {
+    if (std::ferror(file.get()))
+      return ioError(errno, where(), "cannot read");
+    return false;
+  }
+  if (numbered)
+    ++lineNumber;
+  lineOffset = nextOffset;
+  nextOffset += read;
+  lineSize = static_cast<size_t>(read);
+  if (lineSize > 0 && data[lineSize - 1] == '\n')
+    --lineSize;
+  if (lineSize > 0 && data[lineSize - 1] == '\r')
+    --lineSize;
+  return true;
+}
+
+absl::Status LineReader::seek(int64_t offset, int64_t number) {
+  nextOffset = offset;
+  numbered = number > 0;
+  lineNumber = numbered ? number - 1 : 0;
+  if (fseeko(file.get(), static_cast<off_t>(offset), SEEK_SET) != 0)
+    return ioError(errno, where(), "cannot seek");
+  return absl::OkStatus();
+}
+
+std::string LineReader::where() const {
+  if (numbered)
+    return absl::StrCat(filePath, ":", lineNumber + 1);
+  return absl::StrCat(filePath, " at byte ", nextOffset);
+}
+
+bool LineReader::sameFileAs(const LineReader &other) const {
+  return device == other.device && inode == other.inode &&
+         fileSize == other.fileSize && modified == other.modified;
+}
+
+namespace {
+
+/// Calls `onLine(char *data, size_t size, int64_t number, int64_t offset)`
+/// with each line of `path`, without its LF or CRLF ending, its 1-based
+/// number and the byte offset of its start; the line may be modified in
+/// place. Stops at the first non-OK status.
+template <typename OnLine>
+absl::Status forEachLine(const std::string &path, OnLine &&onLine) {
+  absl::StatusOr<LineReader> reader = LineReader::open(path);
+  if (!reader.ok())
+    return reader.status();
+  while (true) {
+    absl::StatusOr<bool> read = reader->next();
+    if (!read.ok())
+      return read.status();
+    if (!*read)
+      return absl::OkStatus();
+    if (absl::Status status = onLine(reader->data(), reader->size(),
+                                     reader->number(), reader->offset());
+        !status.ok())
+      return status;
+  }
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// TSV
+//===----------------------------------------------------------------------===//
+
+absl::StatusOr<TsvParser> TsvParser::create(const std::string &path,
+                                            const TsvOptions &options) {
+  if (options.sourceColumn < 0 || options.targetColumn < -1)
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": invalid columns: source ", options.sourceColumn,
+                     ", target ", options.targetColumn));
+  if (options.targetColumn < 0 && !options.labels.empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": labels given but no target column"));
+  TsvParser parser;
+  parser.options = options;
+  parser.needed = static_cast<size_t>(
+                      std::max(options.sourceColumn, options.targetColumn)) +
+                  1;
+  for (const auto &[value, word] : options.labels)
+    absl::StrAppend(&parser.expectedLabels,
+                    parser.expectedLabels.empty() ? "" : ", ", value);
+  return parser;
+}
+
+std::string TsvParser::parse(std::string_view line, Example &example) {
+  size_t offset;
+  if (!isValidUtf8(line, &offset))
+    return absl::StrCat("invalid UTF-8 at byte ", offset);
+  splitTabs(line, columns);
+  if (columns.size() < needed)
+    return absl::StrCat("expected at least ", needed,
+                        " tab-separated columns, found ", columns.size());
+  if (isBlank(columns[options.sourceColumn]))
+    return absl::StrCat("empty text in column ", options.sourceColumn);
+  if (options.targetColumn >= 0) {
+    std::string_view value = columns[options.targetColumn];
+    if (isBlank(value))
+      return absl::StrCat("empty text in column ", options.targetColumn);
+    if (options.labels.empty()) {
+      example.target = value;
+    } else {
+      auto it =
+          std::find_if(options.labels.begin(), options.labels.end(),
+                       [&](const auto &label) { return label.first == value; });
+      if (it == options.labels.end())
+        return absl::StrCat("unknown label '", asAbsl(value),
+                            "' (expected one of ", expectedLabels, ")");
+      example.target = it->second;
+    }
+  }
+  example.source = columns[options.sourceColumn];
+  return "";
+}
+
 absl::Status
 forEachTsvExample(const std::string &path, const TsvOptions &options,
                   const std::function<absl::Status(Example)> &callback,
@@ -200,52 +301,9 @@ forEachTsvExample(const std::string &path, const TsvOptions &options,
   TsvStats localStats;
   TsvStats &counts = stats ? *stats : localStats;
   counts = TsvStats();
-  if (options.sourceColumn < 0 || options.targetColumn < -1)
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": invalid columns: source ", options.sourceColumn,
-                     ", target ", options.targetColumn));
-  bool hasTarget = options.targetColumn >= 0;
-  if (!hasTarget && !options.labels.empty())
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": labels given but no target column"));
-  size_t needed = static_cast<size_t>(
-                      std::max(options.sourceColumn, options.targetColumn)) +
-                  1;
-  std::string expectedLabels;
-  for (const auto &[value, word] : options.labels)
-    absl::StrAppend(&expectedLabels, expectedLabels.empty() ? "" : ", ", value);
-
-  std::vector<std::string_view> columns;
-  // Returns what is wrong with `line`, or "" after filling in `example`.
-  auto parse = [&](std::string_view line, Example &example) -> std::string {
-    size_t offset;
-    if (!isValidUtf8(line, &offset))
-      return absl::StrCat("invalid UTF-8 at byte ", offset);
-    splitTabs(line, columns);
-    if (columns.size() < needed)
-      return absl::StrCat("expected at least ", needed,
-                          " tab-separated columns, found ", columns.size());
-    if (isBlank(columns[options.sourceColumn]))
-      return absl::StrCat("empty text in column ", options.sourceColumn);
-    if (hasTarget) {
-      std::string_view value = columns[options.targetColumn];
-      if (isBlank(value))
-        return absl::StrCat("empty text in column ", options.targetColumn);
-      if (options.labels.empty()) {
-        example.target = value;
-      } else {
-        auto it = std::find_if(
-            options.labels.begin(), options.labels.end(),
-            [&](const auto &label) { return label.first == value; });
-        if (it == options.labels.end())
-          return absl::StrCat("unknown label '", asAbsl(value),
-                              "' (expected one of ", expectedLabels, ")");
-        example.target = it->second;
-      }
-    }
-    example.source = columns[options.sourceColumn];
-    return "";
-  };
+  absl::StatusOr<TsvParser> parser = TsvParser::create(path, options);
+  if (!parser.ok())
+    return parser.status();
   auto malformed = [&](int64_t number, std::string_view problem) {
     if (options.skipMalformed) {
       ++counts.skipped;
@@ -257,26 +315,30 @@ forEachTsvExample(const std::string &path, const TsvOptions &options,
 
   // A blank line is malformed only if another line follows it.
   int64_t pendingBlank = 0;
-  return forEachLine(
-      path, [&](char *data, size_t size, int64_t number) -> absl::Status {
-        if (pendingBlank != 0) {
-          if (absl::Status status = malformed(pendingBlank, "blank line");
-              !status.ok())
-            return status;
-          pendingBlank = 0;
-        }
-        if (size == 0) {
-          pendingBlank = number;
-          return absl::OkStatus();
-        }
-        Example example;
-        example.line = number;
-        std::string problem = parse(std::string_view(data, size), example);
-        if (!problem.empty())
-          return malformed(number, problem);
-        ++counts.read;
-        return callback(std::move(example));
-      });
+  return forEachLine(path,
+                     [&](char *data, size_t size, int64_t number,
+                         int64_t offset) -> absl::Status {
+                       if (pendingBlank != 0) {
+                         if (absl::Status status =
+                                 malformed(pendingBlank, "blank line");
+                             !status.ok())
+                           return status;
+                         pendingBlank = 0;
+                       }
+                       if (size == 0) {
+                         pendingBlank = number;
+                         return absl::OkStatus();
+                       }
+                       Example example;
+                       example.line = number;
+                       example.offset = offset;
+                       std::string problem =
+                           parser->parse(std::string_view(data, size), example);
+                       if (!problem.empty())
+                         return malformed(number, problem);
+                       ++counts.read;
+                       return callback(std::move(example));
+                     });
 }
 
 absl::StatusOr<std::vector<Example>>
@@ -294,33 +356,41 @@ readTsv(const std::string &path, const TsvOptions &options, TsvStats *stats) {
   return examples;
 }
 
+int64_t replaceInvalidUtf8(char *data, size_t size) {
+  std::string_view line(data, size);
+  int64_t replaced = 0;
+  for (size_t i = 0; i < size;) {
+    if (static_cast<unsigned char>(data[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = utf8SequenceLength(line, i);
+    if (length == 0) {
+      data[i++] = ' ';
+      ++replaced;
+    } else {
+      i += length;
+    }
+  }
+  return replaced;
+}
+
 absl::Status forEachTextLine(
     const std::string &path,
-    const std::function<absl::Status(std::string_view line, int64_t lineNumber)>
-        &callback,
+    const std::function<absl::Status(std::string_view line, int64_t lineNumber,
+                                     int64_t offset)> &callback,
     int64_t *replacedBytes) {
   int64_t localReplaced;
   int64_t &replaced = replacedBytes ? *replacedBytes : localReplaced;
   replaced = 0;
-  return forEachLine(path, [&](char *data, size_t size, int64_t number) {
-    std::string_view line(data, size);
-    for (size_t i = 0; i < size;) {
-      if (static_cast<unsigned char>(data[i]) < 0x80) {
-        ++i;
-        continue;
-      }
-      size_t length = utf8SequenceLength(line, i);
-      if (length == 0) {
-        data[i++] = ' ';
-        ++replaced;
-      } else {
-        i += length;
-      }
-    }
-    if (isBlank(line))
-      return absl::OkStatus();
-    return callback(line, number);
-  });
+  return forEachLine(
+      path, [&](char *data, size_t size, int64_t number, int64_t offset) {
+        replaced += replaceInvalidUtf8(data, size);
+        std::string_view line(data, size);
+        if (isBlank(line))
+          return absl::OkStatus();
+        return callback(line, number, offset);
+      });
 }
 
 absl::StatusOr<Corrupted> spanCorrupt(const std::vector<int32_t> &tokens,

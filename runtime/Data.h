@@ -21,13 +21,69 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+#include <cstdio>
+#include <memory>
+
 namespace convseq::runtime {
+
+/// Reads a file line by line with POSIX getline into one growing buffer, so
+/// a file of any size is streamed and a line of any length is read whole;
+/// can seek to a line's offset to read it again. Remembers what the file
+/// was when opened, so a reader of the same path can tell whether it was
+/// changed since (sameFileAs).
+class LineReader {
+public:
+  /// Errors: "path: cannot open: <reason>" (with the status code of errno).
+  static absl::StatusOr<LineReader> open(const std::string &path);
+
+  /// Reads the next line, without its LF or CRLF ending, into data() and
+  /// size(); false at the end of the file. Errors: "path:LINE: cannot read".
+  absl::StatusOr<bool> next();
+  /// Continues at byte `offset`, the start of line `number` (0: unknown,
+  /// and unknown for the lines after it).
+  absl::Status seek(int64_t offset, int64_t number = 0);
+
+  /// The line last read; may be modified in place.
+  char *data() { return buffer.get(); }
+  size_t size() const { return lineSize; }
+  /// Its 1-based number (0 if unknown after seek) and the byte offset of
+  /// its start.
+  int64_t number() const { return numbered ? lineNumber : 0; }
+  int64_t offset() const { return lineOffset; }
+  const std::string &path() const { return filePath; }
+  /// Whether `other` was opened on the same file, unchanged (device, inode,
+  /// size and modification time).
+  bool sameFileAs(const LineReader &other) const;
+
+private:
+  /// "path:LINE" of the next line, or "path at byte N" if its number is
+  /// unknown.
+  std::string where() const;
+
+  struct Closer {
+    void operator()(std::FILE *file) const { std::fclose(file); }
+  };
+  struct Freer {
+    void operator()(char *data) const { std::free(data); }
+  };
+
+  std::string filePath;
+  std::unique_ptr<std::FILE, Closer> file;
+  std::unique_ptr<char, Freer> buffer;
+  size_t capacity = 0, lineSize = 0;
+  int64_t lineNumber = 0, lineOffset = 0, nextOffset = 0;
+  /// Whether lineNumber counts lines (not after a seek to an unknown one).
+  bool numbered = true;
+  int64_t device = 0, inode = 0, fileSize = 0, modified = 0;
+};
 
 /// One example: source text and target text (for classification, the
 /// target is the label word).
 struct Example {
   std::string source;
   std::string target;
+  /// The byte offset of its line in the file.
+  int64_t offset = 0;
   /// 1-based line of the file the example comes from.
   int64_t line = 0;
 };
@@ -88,6 +144,25 @@ forEachTsvExample(const std::string &path, const TsvOptions &options,
                   const std::function<absl::Status(Example)> &callback,
                   TsvStats *stats = nullptr);
 
+/// Parses lines of one TSV file as forEachTsvExample does, for a reader
+/// that comes back to lines it has checked before.
+class TsvParser {
+public:
+  /// Errors: invalid columns, or labels without a target column.
+  static absl::StatusOr<TsvParser> create(const std::string &path,
+                                          const TsvOptions &options);
+  /// Fills in the source and target of `example` from `line` and returns
+  /// "", or returns what is wrong with the line (as in "expected at least 3
+  /// tab-separated columns, found 1").
+  std::string parse(std::string_view line, Example &example);
+
+private:
+  TsvOptions options;
+  size_t needed = 0;
+  std::string expectedLabels;
+  std::vector<std::string_view> columns;
+};
+
 /// Reads all examples of a TSV file into memory (see forEachTsvExample).
 absl::StatusOr<std::vector<Example>> readTsv(const std::string &path,
                                              const TsvOptions &options,
@@ -99,13 +174,22 @@ absl::StatusOr<std::vector<Example>> readTsv(const std::string &path,
 /// part of a valid UTF-8 sequence (public-domain books contain Latin-1
 /// bytes) is replaced by a space and counted in `replacedBytes`, if given
 /// (which is reset first). The line passed to `callback` is valid only
-/// during the call. Errors as for forEachTsvExample; a non-OK status from
-/// `callback` stops reading and is returned as is.
+/// during the call; `offset` is the byte offset of its start in the file.
+/// Errors as for forEachTsvExample; a non-OK status from `callback` stops
+/// reading and is returned as is.
 absl::Status forEachTextLine(
     const std::string &path,
-    const std::function<absl::Status(std::string_view line, int64_t lineNumber)>
-        &callback,
+    const std::function<absl::Status(std::string_view line, int64_t lineNumber,
+                                     int64_t offset)> &callback,
     int64_t *replacedBytes = nullptr);
+
+/// The cleaning forEachTextLine applies to each line: replaces each byte
+/// that is not part of a valid UTF-8 sequence by a space and returns how
+/// many it replaced.
+int64_t replaceInvalidUtf8(char *data, size_t size);
+
+/// Whether `s` is empty or whitespace only.
+bool isBlank(std::string_view s);
 
 /// A span-corrupted sequence: the encoder input and the decoder target.
 struct Corrupted {

@@ -5,17 +5,19 @@
 // (runtime/Data.h) into an input with sentinels and a target of the dropped
 // spans. The chunk length is the longest whose expected input and target fit
 // the model's length limits. Each chunk's noise is drawn from (seed, chunk
-// index), once: the corrupted set is fixed for the run, like a preprocessed
-// corpus, so batches stay a function of the step and resuming stays exact.
+// start): the corrupted set is fixed for the run, like a preprocessed corpus,
+// so batches stay a function of the step and resuming stays exact. Only where
+// each chunk starts is kept; a batch reads its chunks from the file again.
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Commands.h"
 #include "runtime/Random.h"
+#include "runtime/TrainingData.h"
 
 #include "absl/strings/str_cat.h"
 
 #include <cmath>
+#include <numeric>
 
 namespace convseq::runtime {
 
@@ -35,55 +37,156 @@ int64_t chunkLength(const TaskSettings &task) {
   return best;
 }
 
+/// The chunks of a raw text file: where each starts (its line and the
+/// tokens of that line before it).
+class SpanCorruptionData : public TrainingData {
+public:
+  static absl::StatusOr<std::unique_ptr<TrainingData>>
+  create(const std::string &path, const TaskSettings &task,
+         const Tokenizer &tokenizer, uint64_t seed) {
+    std::vector<int32_t> sentinels;
+    for (int64_t i = 0; i < tokenizer.numSentinels(); ++i)
+      sentinels.push_back(tokenizer.sentinelId(i));
+    if (sentinels.empty())
+      return absl::FailedPreconditionError(
+          absl::StrCat(tokenizer.path(), ": the tokenizer has no sentinels "
+                                         "(<extra_id_0>, ...) for span "
+                                         "corruption"));
+    absl::StatusOr<LineReader> reader = LineReader::open(path);
+    if (!reader.ok())
+      return reader.status();
+    std::unique_ptr<SpanCorruptionData> data(new SpanCorruptionData(
+        *std::move(reader), task, tokenizer, seed, std::move(sentinels)));
+    int64_t length = data->chunkTokens = chunkLength(task);
+    int64_t total = 0;
+    absl::Status read = forEachTextLine(
+        path, [&](std::string_view line, int64_t number, int64_t offset) {
+          int64_t count = static_cast<int64_t>(tokenizer.encode(line).size());
+          // The chunks that start in this line.
+          for (int64_t begin = (total + length - 1) / length * length;
+               begin < total + count; begin += length)
+            data->starts.push_back({offset, number, begin - total});
+          total += count;
+          return absl::OkStatus();
+        });
+    if (!read.ok())
+      return read;
+    data->totalTokens = total;
+    // A last chunk of fewer than 2 tokens has nothing to corrupt.
+    while (!data->starts.empty() &&
+           total - chunkBegin(data->starts.size() - 1, length) < 2)
+      data->starts.pop_back();
+    if (data->starts.empty())
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": no text to pre-train on"));
+    // Bucketing by chunk length: all chunks but the last are as long.
+    for (size_t chunk = 0; chunk < data->starts.size(); ++chunk)
+      data->lengths.push_back(static_cast<int32_t>(data->chunkSize(chunk)));
+    data->counts.read = data->size();
+    absl::StatusOr<LineReader> now = LineReader::open(path);
+    if (!now.ok())
+      return now.status();
+    if (!now->sameFileAs(data->reader))
+      return changedFileError(path);
+    return std::unique_ptr<TrainingData>(std::move(data));
+  }
+
+  absl::StatusOr<Batch> batch(const std::vector<size_t> &indices) override {
+    absl::StatusOr<LineReader> now = LineReader::open(reader.path());
+    if (!now.ok())
+      return now.status();
+    if (!now->sameFileAs(reader))
+      return changedFileError(reader.path());
+    std::vector<EncodedExample> encoded;
+    for (size_t chunk : indices) {
+      absl::StatusOr<std::vector<int32_t>> tokens = readChunk(chunk);
+      if (!tokens.ok())
+        return tokens.status();
+      int64_t begin = chunkBegin(chunk, chunkTokens);
+      uint64_t state =
+          Random(seed, absl::StrCat("span_corruption.", begin)).next();
+      absl::StatusOr<Corrupted> corrupted =
+          spanCorrupt(*tokens, task.noiseDensity, task.meanSpanLength,
+                      sentinels, task.eosId, state);
+      if (!corrupted.ok())
+        return corrupted.status();
+      corrupted->input.push_back(task.eosId);
+      encoded.push_back(
+          {std::move(corrupted->input), std::move(corrupted->target)});
+    }
+    std::vector<size_t> rows(indices.size());
+    std::iota(rows.begin(), rows.end(), 0);
+    Batch batch = makeBatch(encoded, rows, task.padId);
+    batch.examples = indices;
+    return batch;
+  }
+
+private:
+  /// Where a chunk starts: its line's offset and number, and the tokens of
+  /// that line before it.
+  struct Start {
+    int64_t offset, line, skip;
+  };
+
+  SpanCorruptionData(LineReader reader, const TaskSettings &task,
+                     const Tokenizer &tokenizer, uint64_t seed,
+                     std::vector<int32_t> sentinels)
+      : reader(std::move(reader)), task(task), tokenizer(tokenizer), seed(seed),
+        sentinels(std::move(sentinels)) {}
+
+  static int64_t chunkBegin(size_t chunk, int64_t length) {
+    return static_cast<int64_t>(chunk) * length;
+  }
+  int64_t chunkSize(size_t chunk) const {
+    return std::min(chunkTokens, totalTokens - chunkBegin(chunk, chunkTokens));
+  }
+
+  /// The tokens of `chunk`: the text stream from its start, line by line
+  /// as forEachTextLine cleans them.
+  absl::StatusOr<std::vector<int32_t>> readChunk(size_t chunk) {
+    const Start &start = starts[chunk];
+    if (absl::Status status = reader.seek(start.offset, start.line);
+        !status.ok())
+      return status;
+    size_t size = static_cast<size_t>(chunkSize(chunk));
+    std::vector<int32_t> tokens;
+    int64_t skip = start.skip;
+    while (tokens.size() < size) {
+      absl::StatusOr<bool> read = reader.next();
+      if (!read.ok())
+        return read.status();
+      if (!*read)
+        return changedFileError(reader.path());
+      replaceInvalidUtf8(reader.data(), reader.size());
+      std::string_view line(reader.data(), reader.size());
+      if (isBlank(line))
+        continue;
+      std::vector<int32_t> ids = tokenizer.encode(line);
+      if (skip > static_cast<int64_t>(ids.size()))
+        return changedFileError(reader.path());
+      size_t take = std::min(ids.size() - skip, size - tokens.size());
+      tokens.insert(tokens.end(), ids.begin() + skip,
+                    ids.begin() + skip + take);
+      skip = 0;
+    }
+    return tokens;
+  }
+
+  LineReader reader;
+  const TaskSettings &task;
+  const Tokenizer &tokenizer;
+  uint64_t seed;
+  std::vector<int32_t> sentinels;
+  int64_t chunkTokens = 0, totalTokens = 0;
+  std::vector<Start> starts;
+};
+
 } // namespace
 
-absl::StatusOr<Dataset> loadSpanCorruptionDataset(const std::string &path,
-                                                  const TaskSettings &task,
-                                                  const Tokenizer &tokenizer,
-                                                  uint64_t seed) {
-  std::vector<int32_t> sentinels;
-  for (int64_t i = 0; i < tokenizer.numSentinels(); ++i)
-    sentinels.push_back(tokenizer.sentinelId(i));
-  if (sentinels.empty())
-    return absl::FailedPreconditionError(
-        absl::StrCat(tokenizer.path(), ": the tokenizer has no sentinels "
-                                       "(<extra_id_0>, ...) for span "
-                                       "corruption"));
-  std::vector<int32_t> stream;
-  int64_t replaced = 0;
-  absl::Status read = forEachTextLine(
-      path,
-      [&](std::string_view line, int64_t) {
-        std::vector<int32_t> ids = tokenizer.encode(line);
-        stream.insert(stream.end(), ids.begin(), ids.end());
-        return absl::OkStatus();
-      },
-      &replaced);
-  if (!read.ok())
-    return read;
-
-  Dataset data;
-  int64_t length = chunkLength(task);
-  for (size_t begin = 0; begin + 2 <= stream.size(); begin += length) {
-    std::vector<int32_t> chunk(stream.begin() + begin,
-                               stream.begin() +
-                                   std::min(stream.size(), begin + length));
-    uint64_t state =
-        Random(seed, absl::StrCat("span_corruption.", begin)).next();
-    absl::StatusOr<Corrupted> corrupted =
-        spanCorrupt(chunk, task.noiseDensity, task.meanSpanLength, sentinels,
-                    task.eosId, state);
-    if (!corrupted.ok())
-      return corrupted.status();
-    corrupted->input.push_back(task.eosId);
-    data.encoded.push_back(
-        {std::move(corrupted->input), std::move(corrupted->target)});
-  }
-  if (data.encoded.empty())
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": no text to pre-train on"));
-  data.stats.read = static_cast<int64_t>(data.encoded.size());
-  return data;
+absl::StatusOr<std::unique_ptr<TrainingData>>
+streamSpanCorruptionData(const std::string &path, const TaskSettings &task,
+                         const Tokenizer &tokenizer, uint64_t seed) {
+  return SpanCorruptionData::create(path, task, tokenizer, seed);
 }
 
 } // namespace convseq::runtime

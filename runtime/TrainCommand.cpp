@@ -12,6 +12,8 @@
 #include "runtime/Checkpoint.h"
 #include "runtime/Commands.h"
 #include "runtime/Progress.h"
+#include "runtime/Random.h"
+#include "runtime/TrainingData.h"
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -152,19 +154,21 @@ public:
     return runner;
   }
 
-  absl::StatusOr<StepResult> run(int64_t step, const Dataset &data,
-                                 BatchPlan &plan, int32_t padId, int64_t seed) {
+  absl::StatusOr<StepResult> run(int64_t step, TrainingData &data,
+                                 BatchPlan &plan, int64_t seed) {
     StepResult result;
     std::map<std::string, Tensor, std::less<>> outputs;
     for (int64_t micro = 0; micro < microBatches; ++micro) {
       int64_t key = (step - 1) * microBatches + micro + 1;
-      Batch batch = makeBatch(data.encoded, plan.batchOfStep(key), padId);
+      absl::StatusOr<Batch> batch = data.batch(plan.batchOfStep(key));
+      if (!batch.ok())
+        return batch.status();
       CallArgs args;
       model.bindParameters(args, /*withState=*/fused != nullptr);
       for (auto &[name, tensor] : accumulators)
         args.tensors[name] = &tensor;
-      args.tensors["src_ids"] = &batch.source;
-      args.tensors["tgt_ids"] = &batch.target;
+      args.tensors["src_ids"] = &batch->source;
+      args.tensors["tgt_ids"] = &batch->target;
       args.scalars["seed"] = seed;
       args.scalars["step"] = key;
       args.outputShapes["loss"] = {};
@@ -176,7 +180,7 @@ public:
       if (!called.ok())
         return called.status();
       result.loss += scalar((*called)["loss"]) / microBatches;
-      result.tokens += batch.tokens;
+      result.tokens += batch->tokens;
       outputs = *std::move(called);
     }
     if (!fused) {
@@ -211,34 +215,45 @@ private:
   NamedTensors accumulators;
 };
 
+/// Texts a tokenizer is trained on at most: SentencePiece's own advice is a
+/// sample of a few million sentences.
+constexpr int64_t kTokenizerTexts = 2'000'000;
+
 /// The tokenizer of a fresh run: given, defined, or trained on the
-/// training text into `dir`.
+/// training text (a sample of it, for a large file) into `dir`.
 absl::StatusOr<Tokenizer> freshTokenizer(const Model &model,
                                          const TaskSettings &task,
                                          const std::string &dir) {
   if (!absl::GetFlag(FLAGS_tokenizer).empty() ||
       !model.settings().getString("tokenizer.model").value_or("").empty())
     return loadTokenizer(model, task, "");
+  // A uniform sample of at most kTokenizerTexts texts (reservoir
+  // sampling), all of them in file order for a smaller file.
   std::vector<std::string> texts;
+  int64_t seen = 0;
+  Random random(0, "tokenizer.sample");
+  auto add = [&](std::string_view text) {
+    if (seen++ < kTokenizerTexts)
+      texts.emplace_back(text);
+    else if (uint64_t slot = random.below(seen); slot < kTokenizerTexts)
+      texts[slot] = std::string(text);
+  };
   std::string train = absl::GetFlag(FLAGS_train);
-  if (task.spanCorruption) {
-    absl::Status read =
-        forEachTextLine(train, [&](std::string_view line, int64_t) {
-          texts.emplace_back(line);
-          return absl::OkStatus();
-        });
-    if (!read.ok())
-      return read;
-  } else {
-    absl::StatusOr<std::vector<Example>> examples =
-        readTsv(train, tsvOptions(task, true));
-    if (!examples.ok())
-      return examples.status();
-    for (const Example &example : *examples) {
-      texts.push_back(example.source);
-      texts.push_back(example.target);
-    }
-  }
+  absl::Status read =
+      task.spanCorruption
+          ? forEachTextLine(train,
+                            [&](std::string_view line, int64_t, int64_t) {
+                              add(line);
+                              return absl::OkStatus();
+                            })
+          : forEachTsvExample(train, tsvOptions(task, true),
+                              [&](Example example) {
+                                add(example.source);
+                                add(example.target);
+                                return absl::OkStatus();
+                              });
+  if (!read.ok())
+    return read;
   std::string path = dir + "/tokenizer.model";
   std::cerr << "training a SentencePiece tokenizer on " << texts.size()
             << " texts -> " << path << "\n";
@@ -337,11 +352,11 @@ int train(Model &model) {
   if (!tokenizer.ok())
     return reportError(tokenizer.status());
 
-  absl::StatusOr<Dataset> data =
+  absl::StatusOr<std::unique_ptr<TrainingData>> data =
       task->spanCorruption
-          ? loadSpanCorruptionDataset(absl::GetFlag(FLAGS_train), *task,
-                                      *tokenizer, static_cast<uint64_t>(seed))
-          : loadDataset(absl::GetFlag(FLAGS_train), *task, *tokenizer, true);
+          ? streamSpanCorruptionData(absl::GetFlag(FLAGS_train), *task,
+                                     *tokenizer, static_cast<uint64_t>(seed))
+          : streamTsvData(absl::GetFlag(FLAGS_train), *task, *tokenizer);
   if (!data.ok())
     return reportError(data.status());
   if (task->spanCorruption && !(absl::GetFlag(FLAGS_valid).empty() &&
@@ -360,7 +375,8 @@ int train(Model &model) {
       return reportError(loaded.status());
     *target = *std::move(loaded);
   }
-  BatchPlan plan(data->encoded, batchSize(model), static_cast<uint64_t>(seed));
+  BatchPlan plan((*data)->sourceLengths(), batchSize(model),
+                 static_cast<uint64_t>(seed));
   if (int64_t epochs = absl::GetFlag(FLAGS_epochs); epochs > 0) {
     if (absl::GetFlag(FLAGS_steps) > 0)
       return reportError(absl::InvalidArgumentError(
@@ -370,9 +386,9 @@ int train(Model &model) {
   std::cerr << absl::StrFormat(
       "%s: %d parameters, %d training examples%s, batch %d%s, steps %d..%d, "
       "output in %s\n",
-      model.name(), model.numParameterElements(), data->encoded.size(),
-      data->stats.skipped
-          ? absl::StrCat(" (", data->stats.skipped, " malformed skipped)")
+      model.name(), model.numParameterElements(), (*data)->size(),
+      (*data)->stats().skipped
+          ? absl::StrCat(" (", (*data)->stats().skipped, " malformed skipped)")
           : "",
       batchSize(model),
       microBatches > 1 ? absl::StrCat(" x ", microBatches, " micro-batches")
@@ -399,7 +415,7 @@ int train(Model &model) {
   int64_t lastSaved = firstStep - 1;
   for (int64_t current = firstStep; current <= steps; ++current) {
     absl::StatusOr<StepResult> result =
-        runner->run(current, *data, plan, task->padId, seed);
+        runner->run(current, **data, plan, seed);
     if (!result.ok())
       return reportError(result.status());
     auto [loss, gradNorm, learningRate, tokens] = *result;

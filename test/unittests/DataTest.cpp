@@ -332,7 +332,7 @@ TEST(Tsv, FindsTheInvalidByteOfTheOriginalTrecFile) {
   std::string line66;
   ASSERT_TRUE(forEachTextLine(
                   path,
-                  [&](std::string_view text, int64_t number) {
+                  [&](std::string_view text, int64_t number, int64_t) {
                     if (number == 66)
                       line66 = text;
                     return absl::OkStatus();
@@ -359,7 +359,7 @@ TEST(TextLines, ReplacesInvalidBytesAndSkipsBlankLines) {
   int64_t replaced = -1;
   absl::Status status = forEachTextLine(
       file.path,
-      [&](std::string_view line, int64_t number) {
+      [&](std::string_view line, int64_t number, int64_t) {
         lines.emplace_back(number, std::string(line));
         return absl::OkStatus();
       },
@@ -377,14 +377,14 @@ TEST(TextLines, StopsAtTheCallbacksErrorAndReportsAMissingFile) {
   TempFile file("one\ntwo\n");
   int calls = 0;
   absl::Status status =
-      forEachTextLine(file.path, [&](std::string_view, int64_t) {
+      forEachTextLine(file.path, [&](std::string_view, int64_t, int64_t) {
         ++calls;
         return absl::AbortedError("stop");
       });
   EXPECT_EQ(status, absl::AbortedError("stop"));
   EXPECT_EQ(calls, 1);
   std::string missing = ::testing::TempDir() + "convseq_no_such_file.txt";
-  EXPECT_EQ(forEachTextLine(missing, [](std::string_view,
+  EXPECT_EQ(forEachTextLine(missing, [](std::string_view, int64_t,
                                         int64_t) { return absl::OkStatus(); })
                 .code(),
             absl::StatusCode::kNotFound);

@@ -1,0 +1,107 @@
+//===- TrainingData.cpp - Training examples read on demand ----------------===//
+
+#include "runtime/TrainingData.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <numeric>
+
+namespace convseq::runtime {
+
+absl::Status changedFileError(const std::string &path) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(path, ": the training file changed since training started; "
+                         "restart (or --resume) to read it again"));
+}
+
+namespace {
+
+/// A TSV training file: the offset and line number of each example.
+class TsvData : public TrainingData {
+public:
+  static absl::StatusOr<std::unique_ptr<TrainingData>>
+  create(const std::string &path, const TaskSettings &task,
+         const Tokenizer &tokenizer) {
+    absl::StatusOr<LineReader> reader = LineReader::open(path);
+    if (!reader.ok())
+      return reader.status();
+    TsvOptions options = tsvOptions(task, true);
+    absl::StatusOr<TsvParser> parser = TsvParser::create(path, options);
+    if (!parser.ok())
+      return parser.status();
+    std::unique_ptr<TsvData> data(
+        new TsvData(*std::move(reader), *std::move(parser), task, tokenizer));
+    absl::Status read = forEachTsvExample(
+        path, options,
+        [&](Example example) {
+          data->offsets.push_back(example.offset);
+          data->lengths.push_back(static_cast<int32_t>(
+              encodeExample(example, task, tokenizer).source.size()));
+          return absl::OkStatus();
+        },
+        &data->counts);
+    if (!read.ok())
+      return read;
+    if (data->lengths.empty())
+      return absl::InvalidArgumentError(absl::StrCat(path, ": no examples"));
+    // The index was made from another open: make sure it read this file.
+    absl::StatusOr<LineReader> now = LineReader::open(path);
+    if (!now.ok())
+      return now.status();
+    if (!now->sameFileAs(data->reader))
+      return changedFileError(path);
+    return std::unique_ptr<TrainingData>(std::move(data));
+  }
+
+  absl::StatusOr<Batch> batch(const std::vector<size_t> &indices) override {
+    absl::StatusOr<LineReader> now = LineReader::open(reader.path());
+    if (!now.ok())
+      return now.status();
+    if (!now->sameFileAs(reader))
+      return changedFileError(reader.path());
+    std::vector<EncodedExample> encoded;
+    for (size_t index : indices) {
+      if (absl::Status status = reader.seek(offsets[index]); !status.ok())
+        return status;
+      absl::StatusOr<bool> read = reader.next();
+      if (!read.ok())
+        return read.status();
+      Example example;
+      if (!*read ||
+          !parser.parse(std::string_view(reader.data(), reader.size()), example)
+               .empty())
+        return changedFileError(reader.path());
+      encoded.push_back(encodeExample(example, task, tokenizer));
+    }
+    std::vector<size_t> rows(indices.size());
+    std::iota(rows.begin(), rows.end(), 0);
+    Batch batch = makeBatch(encoded, rows, task.padId);
+    batch.examples = indices;
+    return batch;
+  }
+
+private:
+  TsvData(LineReader reader, TsvParser parser, const TaskSettings &task,
+          const Tokenizer &tokenizer)
+      : reader(std::move(reader)), parser(std::move(parser)), task(task),
+        tokenizer(tokenizer) {}
+
+  /// The file, open for the whole run, as it was when indexed.
+  LineReader reader;
+  TsvParser parser;
+  const TaskSettings &task;
+  const Tokenizer &tokenizer;
+  /// Where each example's line starts: with its length, 12 bytes of
+  /// memory an example.
+  std::vector<int64_t> offsets;
+};
+
+} // namespace
+
+absl::StatusOr<std::unique_ptr<TrainingData>>
+streamTsvData(const std::string &path, const TaskSettings &task,
+              const Tokenizer &tokenizer) {
+  return TsvData::create(path, task, tokenizer);
+}
+
+} // namespace convseq::runtime
