@@ -10,7 +10,12 @@
 // performance targets of issue 4 do; a training step counts three times
 // the forward pass (issue 5).
 //
-//   forward_cpu.<model> [B S T [repeats [forward|encoder|train]]]
+// `decode` times greedy decoding as `predict` runs it (runtime/Decode.h):
+// the encoder, decoder_init and T decoder steps at batch B, with EOS never
+// chosen so that every row decodes T tokens; it reports the whole decode,
+// the encoder, decoder_init and the mean decoder step.
+//
+//   forward_cpu.<model> [B S T [repeats [forward|encoder|train|decode]]]
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +23,7 @@
 
 #include "lib/Frontend/ModelConfig.h"
 #include "runtime/Allocator.h"
+#include "runtime/Decode.h"
 #include "runtime/MemRef.h"
 
 #include "llvm/Support/SourceMgr.h"
@@ -83,6 +89,100 @@ struct Slot {
   std::vector<int64_t> descriptor;
 };
 
+template <typename F> double medianSeconds(int repeats, F &&run) {
+  std::vector<double> seconds;
+  for (int r = 0; r < repeats + 1; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    run();
+    std::chrono::duration<double> elapsed =
+        std::chrono::steady_clock::now() - start;
+    if (r > 0) // the first call warms up caches and page mappings
+      seconds.push_back(elapsed.count());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return seconds[seconds.size() / 2];
+}
+
+void check(const absl::Status &status) {
+  if (!status.ok()) {
+    std::fprintf(stderr, "forward_cpu: %s\n",
+                 std::string(status.message()).c_str());
+    std::exit(1);
+  }
+}
+
+/// Greedy decoding through the runtime, as `predict` runs it.
+int decode(const ModelConfig &config, int64_t batch, int64_t source,
+           int64_t steps, int repeats) {
+  namespace rt = convseq::runtime;
+  const convseq_entry_point entries[] = {
+      {"encoder", convseq_encoder, convseq_encoder_args,
+       int(std::size(convseq_encoder_args))},
+      {"decoder_init", convseq_decoder_init, convseq_decoder_init_args,
+       int(std::size(convseq_decoder_init_args))},
+      {"decoder_step", convseq_decoder_step, convseq_decoder_step_args,
+       int(std::size(convseq_decoder_step_args))},
+  };
+  convseq_model compiled = {config.name.c_str(), entries,
+                            int(std::size(entries)), "", ""};
+  absl::StatusOr<rt::Model> model = rt::Model::create(compiled);
+  check(model.status());
+  model->initialize(0);
+  std::mt19937_64 rng(0);
+  std::uniform_int_distribution<int32_t> token(3, config.vocabSize - 1);
+  rt::Tensor ids = rt::Tensor::zeros(rt::Dtype::I32, {batch, source});
+  for (int64_t i = 0; i < batch * source; ++i)
+    ids.data<int32_t>()[i] = token(rng);
+
+  rt::CallArgs encoderArgs;
+  model->bindParameters(encoderArgs, false);
+  encoderArgs.tensors["src_ids"] = &ids;
+  encoderArgs.outputShapes["enc_out"] = {batch, source, config.dModel};
+  rt::Tensor encoded;
+  double encoder = medianSeconds(repeats, [&] {
+    auto out = model->entry("encoder")->call(encoderArgs);
+    check(out.status());
+    encoded = std::move((*out)["enc_out"]);
+  });
+  rt::CallArgs initArgs;
+  model->bindParameters(initArgs, false);
+  initArgs.tensors["enc_out"] = &encoded;
+  initArgs.tensors["src_ids"] = &ids;
+  int64_t headDim = config.dModel / config.heads;
+  for (int64_t l = 0; l < config.decoderLayers; ++l)
+    for (const char *kv : {"k", "v"})
+      initArgs.outputShapes["cross_kv." + std::to_string(l) + "." + kv] = {
+          batch, config.heads, source, headDim};
+  double init = medianSeconds(repeats, [&] {
+    check(model->entry("decoder_init")->call(initArgs).status());
+  });
+  rt::DecodeOptions options;
+  options.maxLength = steps;
+  options.eosId = -1; // never chosen: every row decodes `steps` tokens
+  options.vocabLimit = config.vocabSize;
+  double total = medianSeconds(repeats, [&] {
+    auto out = rt::beamDecode(*model, ids, options, 1);
+    check(out.status());
+    if (static_cast<int64_t>(out->front().size()) != steps) {
+      std::fprintf(stderr, "forward_cpu: decoded %zu tokens, not %lld\n",
+                   out->front().size(), (long long)steps);
+      std::exit(1);
+    }
+  });
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("{\"model\": \"%s\", \"entry\": \"decode\", \"B\": %lld, "
+              "\"S\": %lld, \"T\": %lld, \"seconds\": %.5f, "
+              "\"ms_per_sequence\": %.3f, \"encoder_ms\": %.3f, "
+              "\"decoder_init_ms\": %.3f, \"decoder_step_ms\": %.4f, "
+              "\"peak_rss_mb\": %ld}\n",
+              config.name.c_str(), (long long)batch, (long long)source,
+              (long long)steps, total, total * 1e3 / batch, encoder * 1e3,
+              init * 1e3, (total - encoder - init) * 1e3 / steps,
+              usage.ru_maxrss / 1024);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -91,15 +191,18 @@ int main(int argc, char **argv) {
   int64_t target = argc > 3 ? std::atoll(argv[3]) : 128;
   int repeats = argc > 4 ? std::atoi(argv[4]) : 5;
   std::string entry = argc > 5 ? argv[5] : "forward";
-  if (entry != "forward" && entry != "encoder" && entry != "train") {
+  if (entry != "forward" && entry != "encoder" && entry != "train" &&
+      entry != "decode") {
     std::fprintf(stderr,
                  "forward_cpu: unknown entry '%s' (expected "
-                 "forward, encoder or train)\n",
+                 "forward, encoder, train or decode)\n",
                  entry.c_str());
     return 2;
   }
   if (!convseq::runtime::keepFreedMemory())
     std::fprintf(stderr, "forward_cpu: mallopt refused a setting\n");
+  if (entry == "decode")
+    return decode(loadConfig(), batch, source, target, repeats);
   bool encoderOnly = entry == "encoder";
   const convseq_arg_info *entryArgs = convseq_forward_args;
   size_t count = std::size(convseq_forward_args);
@@ -163,17 +266,7 @@ int main(int argc, char **argv) {
     args[i] = slot.descriptor.data();
   }
 
-  std::vector<double> seconds;
-  for (int r = 0; r < repeats + 1; ++r) {
-    auto start = std::chrono::steady_clock::now();
-    run(args.data());
-    std::chrono::duration<double> elapsed =
-        std::chrono::steady_clock::now() - start;
-    if (r > 0) // the first call warms up caches and page mappings
-      seconds.push_back(elapsed.count());
-  }
-  std::sort(seconds.begin(), seconds.end());
-  double median = seconds[seconds.size() / 2];
+  double median = medianSeconds(repeats, [&] { run(args.data()); });
   double flops = forwardFlops(config, batch, source, target, encoderOnly) *
                  (entry == "train" ? 3 : 1);
   struct rusage usage;
