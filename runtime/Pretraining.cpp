@@ -83,20 +83,14 @@ public:
     for (size_t chunk = 0; chunk < data->starts.size(); ++chunk)
       data->lengths.push_back(static_cast<int32_t>(data->chunkSize(chunk)));
     data->counts.read = data->size();
-    absl::StatusOr<LineReader> now = LineReader::open(path);
-    if (!now.ok())
-      return now.status();
-    if (!now->sameFileAs(data->reader))
-      return changedFileError(path);
+    if (absl::Status status = checkUnchanged(data->reader); !status.ok())
+      return status;
     return std::unique_ptr<TrainingData>(std::move(data));
   }
 
   absl::StatusOr<Batch> batch(const std::vector<size_t> &indices) override {
-    absl::StatusOr<LineReader> now = LineReader::open(reader.path());
-    if (!now.ok())
-      return now.status();
-    if (!now->sameFileAs(reader))
-      return changedFileError(reader.path());
+    if (absl::Status status = checkUnchanged(reader); !status.ok())
+      return status;
     std::vector<EncodedExample> encoded;
     for (size_t chunk : indices) {
       absl::StatusOr<std::vector<int32_t>> tokens = readChunk(chunk);
@@ -114,11 +108,7 @@ public:
       encoded.push_back(
           {std::move(corrupted->input), std::move(corrupted->target)});
     }
-    std::vector<size_t> rows(indices.size());
-    std::iota(rows.begin(), rows.end(), 0);
-    Batch batch = makeBatch(encoded, rows, task.padId);
-    batch.examples = indices;
-    return batch;
+    return assemble(encoded, indices, task.padId);
   }
 
 private:

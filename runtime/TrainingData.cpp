@@ -14,6 +14,25 @@ absl::Status changedFileError(const std::string &path) {
                          "restart (or --resume) to read it again"));
 }
 
+absl::Status TrainingData::checkUnchanged(const LineReader &reader) {
+  absl::StatusOr<LineReader> now = LineReader::open(reader.path());
+  if (!now.ok())
+    return now.status();
+  if (!now->sameFileAs(reader))
+    return changedFileError(reader.path());
+  return absl::OkStatus();
+}
+
+Batch TrainingData::assemble(const std::vector<EncodedExample> &encoded,
+                             const std::vector<size_t> &indices,
+                             int32_t padId) {
+  std::vector<size_t> rows(indices.size());
+  std::iota(rows.begin(), rows.end(), 0);
+  Batch batch = makeBatch(encoded, rows, padId);
+  batch.examples = indices;
+  return batch;
+}
+
 namespace {
 
 /// A TSV training file: the offset and line number of each example.
@@ -45,20 +64,14 @@ public:
     if (data->lengths.empty())
       return absl::InvalidArgumentError(absl::StrCat(path, ": no examples"));
     // The index was made from another open: make sure it read this file.
-    absl::StatusOr<LineReader> now = LineReader::open(path);
-    if (!now.ok())
-      return now.status();
-    if (!now->sameFileAs(data->reader))
-      return changedFileError(path);
+    if (absl::Status status = checkUnchanged(data->reader); !status.ok())
+      return status;
     return std::unique_ptr<TrainingData>(std::move(data));
   }
 
   absl::StatusOr<Batch> batch(const std::vector<size_t> &indices) override {
-    absl::StatusOr<LineReader> now = LineReader::open(reader.path());
-    if (!now.ok())
-      return now.status();
-    if (!now->sameFileAs(reader))
-      return changedFileError(reader.path());
+    if (absl::Status status = checkUnchanged(reader); !status.ok())
+      return status;
     std::vector<EncodedExample> encoded;
     for (size_t index : indices) {
       if (absl::Status status = reader.seek(offsets[index]); !status.ok())
@@ -73,11 +86,7 @@ public:
         return changedFileError(reader.path());
       encoded.push_back(encodeExample(example, task, tokenizer));
     }
-    std::vector<size_t> rows(indices.size());
-    std::iota(rows.begin(), rows.end(), 0);
-    Batch batch = makeBatch(encoded, rows, task.padId);
-    batch.examples = indices;
-    return batch;
+    return assemble(encoded, indices, task.padId);
   }
 
 private:

@@ -35,6 +35,13 @@ public:
   virtual absl::StatusOr<Batch> batch(const std::vector<size_t> &indices) = 0;
 
 protected:
+  /// An error unless the file `reader` reads is still what it was when
+  /// `reader` opened it.
+  static absl::Status checkUnchanged(const LineReader &reader);
+  /// The batch of `encoded`, the examples at `indices` in order.
+  static Batch assemble(const std::vector<EncodedExample> &encoded,
+                        const std::vector<size_t> &indices, int32_t padId);
+
   std::vector<int32_t> lengths;
   TsvStats counts;
 };

@@ -255,8 +255,8 @@ Value buildGradScale(ScalarBuilder &s, const TrainingSettings &settings,
                      Value norm, Value mean = {}) {
   Value scale = s.c(1.0);
   if (settings.clipNorm > 0)
-    scale = s.min(scale, s.div(s.c(settings.clipNorm),
-                               s.add(norm, s.c(kClipEpsilon))));
+    scale = s.min(
+        scale, s.div(s.c(settings.clipNorm), s.add(norm, s.c(kClipEpsilon))));
   return mean ? s.mul(mean, scale) : scale;
 }
 
@@ -323,12 +323,12 @@ void appendUpdates(OpBuilder &builder, Location loc,
           FloatAttr(), FloatAttr(), FloatAttr(), weightDecay, relativeStep);
     }
     signature.results.push_back(update->getResult(0));
-    signature.resultAttrs.push_back(withAttrs(
-        ctx,
-        DictionaryAttr::get(ctx, {NamedAttribute(
-                                     StringAttr::get(ctx, kParamAttrName),
-                                     StringAttr::get(ctx, paramName))}),
-        inPlaceAttr(builder, index)));
+    signature.resultAttrs.push_back(
+        withAttrs(ctx,
+                  DictionaryAttr::get(
+                      ctx, {NamedAttribute(StringAttr::get(ctx, kParamAttrName),
+                                           StringAttr::get(ctx, paramName))}),
+                  inPlaceAttr(builder, index)));
     for (auto [i, value] : llvm::enumerate(update->getResults().drop_front())) {
       unsigned argIndex = block.getNumArguments() - state.size() + i;
       newState.push_back(value);
@@ -384,8 +384,7 @@ LogicalResult buildTrainStep(const LossFunction &loss, SymbolTable &symbols) {
   SmallVector<Value> grads;
   Signature signature;
   FailureOr<func::FuncOp> step =
-      cloneWithGradients(loss, loss.stem + "_step",
-                         symbols, grads, signature);
+      cloneWithGradients(loss, loss.stem + "_step", symbols, grads, signature);
   if (failed(step))
     return failure();
   Block &block = step->getBody().front();
@@ -431,8 +430,7 @@ LogicalResult buildGradStep(const LossFunction &loss, SymbolTable &symbols) {
   SmallVector<Value> grads;
   Signature signature;
   FailureOr<func::FuncOp> func =
-      cloneWithGradients(loss, loss.stem + "_grad",
-                         symbols, grads, signature);
+      cloneWithGradients(loss, loss.stem + "_grad", symbols, grads, signature);
   if (failed(func))
     return failure();
   Block &block = func->getBody().front();
@@ -443,8 +441,8 @@ LogicalResult buildGradStep(const LossFunction &loss, SymbolTable &symbols) {
     std::string paramName =
         boundaryName(signature.argAttrs[index], "arg" + Twine(index));
     Value accumulator = block.addArgument(grad.getType(), grad.getLoc());
-    signature.argAttrs.push_back(withAttrs(
-        ctx, ioNameAttr(ctx, "grad." + paramName), updatedAttr(ctx)));
+    signature.argAttrs.push_back(
+        withAttrs(ctx, ioNameAttr(ctx, "grad." + paramName), updatedAttr(ctx)));
     signature.results.push_back(buildAccumulate(builder, grad, accumulator));
     signature.resultAttrs.push_back(
         withAttrs(ctx, ioNameAttr(ctx, "grad." + paramName),
@@ -469,8 +467,8 @@ LogicalResult buildApplyStep(const LossFunction &loss, SymbolTable &symbols) {
   OpBuilder builder(ctx);
   builder.setInsertionPointAfter(forward);
   Location loc = forward.getLoc();
-  auto func = func::FuncOp::create(builder, loc, name,
-                                   builder.getFunctionType({}, {}));
+  auto func =
+      func::FuncOp::create(builder, loc, name, builder.getFunctionType({}, {}));
   symbols.insert(func);
   Block *block = func.addEntryBlock();
   builder.setInsertionPointToStart(block);
@@ -493,9 +491,9 @@ LogicalResult buildApplyStep(const LossFunction &loss, SymbolTable &symbols) {
   for (unsigned index : paramArgs) {
     Value param = block->getArgument(index);
     accumulators.push_back(block->addArgument(param.getType(), loc));
-    signature.argAttrs.push_back(ioNameAttr(
-        ctx, "grad." + boundaryName(signature.argAttrs[index],
-                                    "arg" + Twine(index))));
+    signature.argAttrs.push_back(
+        ioNameAttr(ctx, "grad." + boundaryName(signature.argAttrs[index],
+                                               "arg" + Twine(index))));
   }
 
   ScalarBuilder s{builder, loc};
@@ -504,9 +502,8 @@ LogicalResult buildApplyStep(const LossFunction &loss, SymbolTable &symbols) {
       builder, loc, microBatches,
       arith::ConstantOp::create(builder, loc, builder.getI64IntegerAttr(1))));
   Value meanScale = s.div(s.c(1.0), k);
-  Value norm =
-      s.mul(meanScale, s.sqrt(SumOfSquaresOp::create(builder, loc,
-                                                      accumulators)));
+  Value norm = s.mul(
+      meanScale, s.sqrt(SumOfSquaresOp::create(builder, loc, accumulators)));
   Value gradScale = buildGradScale(s, loss.settings, norm, meanScale);
   Value t = buildOptimizerStep(builder, loc, step);
   Value lr = buildLearningRate(s, loss.settings, s.fromInt(t));

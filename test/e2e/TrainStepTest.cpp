@@ -1,4 +1,5 @@
-//===- TrainStepTest.cpp - The generated training step ---------------------===//
+//===- TrainStepTest.cpp - The generated training step
+//---------------------===//
 //
 // Built once per f64 test model, from the object that also holds
 // forward_train_vjp (CONVSEQ_MODEL_HEADER). Checks that train_step
