@@ -67,6 +67,11 @@ struct Dataset {
   TsvStats stats;
 };
 
+/// `text` as token ids, truncated to `limit - 1` ids and ended by EOS.
+std::vector<int32_t> encodeText(const std::string &text, int64_t limit,
+                                const TaskSettings &task,
+                                const Tokenizer &tokenizer);
+
 /// `example` as token ids, each side truncated to the model's length limit
 /// and ended by EOS (an empty target is EOS alone).
 EncodedExample encodeExample(const Example &example, const TaskSettings &task,

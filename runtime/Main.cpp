@@ -118,17 +118,20 @@ absl::StatusOr<Dataset> loadDataset(const std::string &path,
   return data;
 }
 
+std::vector<int32_t> encodeText(const std::string &text, int64_t limit,
+                                const TaskSettings &task,
+                                const Tokenizer &tokenizer) {
+  std::vector<int32_t> ids = tokenizer.encode(text);
+  if (static_cast<int64_t>(ids.size()) > limit - 1)
+    ids.resize(limit - 1);
+  ids.push_back(task.eosId);
+  return ids;
+}
+
 EncodedExample encodeExample(const Example &example, const TaskSettings &task,
                              const Tokenizer &tokenizer) {
-  auto encode = [&](const std::string &text, int64_t limit) {
-    std::vector<int32_t> ids = tokenizer.encode(text);
-    if (static_cast<int64_t>(ids.size()) > limit - 1)
-      ids.resize(limit - 1);
-    ids.push_back(task.eosId);
-    return ids;
-  };
-  return {encode(example.source, task.maxSourceLength),
-          encode(example.target, task.maxTargetLength)};
+  return {encodeText(example.source, task.maxSourceLength, task, tokenizer),
+          encodeText(example.target, task.maxTargetLength, task, tokenizer)};
 }
 
 absl::StatusOr<Tokenizer> loadTokenizer(const Model &model,

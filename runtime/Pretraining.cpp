@@ -83,32 +83,9 @@ public:
     for (size_t chunk = 0; chunk < data->starts.size(); ++chunk)
       data->lengths.push_back(static_cast<int32_t>(data->chunkSize(chunk)));
     data->counts.read = data->size();
-    if (absl::Status status = checkUnchanged(data->reader); !status.ok())
+    if (absl::Status status = data->checkUnchanged(); !status.ok())
       return status;
     return std::unique_ptr<TrainingData>(std::move(data));
-  }
-
-  absl::StatusOr<Batch> batch(const std::vector<size_t> &indices) override {
-    if (absl::Status status = checkUnchanged(reader); !status.ok())
-      return status;
-    std::vector<EncodedExample> encoded;
-    for (size_t chunk : indices) {
-      absl::StatusOr<std::vector<int32_t>> tokens = readChunk(chunk);
-      if (!tokens.ok())
-        return tokens.status();
-      int64_t begin = chunkBegin(chunk, chunkTokens);
-      uint64_t state =
-          Random(seed, absl::StrCat("span_corruption.", begin)).next();
-      absl::StatusOr<Corrupted> corrupted =
-          spanCorrupt(*tokens, task.noiseDensity, task.meanSpanLength,
-                      sentinels, task.eosId, state);
-      if (!corrupted.ok())
-        return corrupted.status();
-      corrupted->input.push_back(task.eosId);
-      encoded.push_back(
-          {std::move(corrupted->input), std::move(corrupted->target)});
-    }
-    return assemble(encoded, indices, task.padId);
   }
 
 private:
@@ -121,8 +98,26 @@ private:
   SpanCorruptionData(LineReader reader, const TaskSettings &task,
                      const Tokenizer &tokenizer, uint64_t seed,
                      std::vector<int32_t> sentinels)
-      : reader(std::move(reader)), task(task), tokenizer(tokenizer), seed(seed),
-        sentinels(std::move(sentinels)) {}
+      : TrainingData(std::move(reader), task.padId), task(task),
+        tokenizer(tokenizer), seed(seed), sentinels(std::move(sentinels)) {}
+
+  /// Chunk `chunk`, span-corrupted with its own noise.
+  absl::StatusOr<EncodedExample> readExample(size_t chunk) override {
+    absl::StatusOr<std::vector<int32_t>> tokens = readChunk(chunk);
+    if (!tokens.ok())
+      return tokens.status();
+    int64_t begin = chunkBegin(chunk, chunkTokens);
+    uint64_t state =
+        Random(seed, absl::StrCat("span_corruption.", begin)).next();
+    absl::StatusOr<Corrupted> corrupted =
+        spanCorrupt(*tokens, task.noiseDensity, task.meanSpanLength, sentinels,
+                    task.eosId, state);
+    if (!corrupted.ok())
+      return corrupted.status();
+    corrupted->input.push_back(task.eosId);
+    return EncodedExample{std::move(corrupted->input),
+                          std::move(corrupted->target)};
+  }
 
   static int64_t chunkBegin(size_t chunk, int64_t length) {
     return static_cast<int64_t>(chunk) * length;
@@ -162,7 +157,6 @@ private:
     return tokens;
   }
 
-  LineReader reader;
   const TaskSettings &task;
   const Tokenizer &tokenizer;
   uint64_t seed;

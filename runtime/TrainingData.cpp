@@ -14,7 +14,7 @@ absl::Status changedFileError(const std::string &path) {
                          "restart (or --resume) to read it again"));
 }
 
-absl::Status TrainingData::checkUnchanged(const LineReader &reader) {
+absl::Status TrainingData::checkUnchanged() const {
   absl::StatusOr<LineReader> now = LineReader::open(reader.path());
   if (!now.ok())
     return now.status();
@@ -23,9 +23,16 @@ absl::Status TrainingData::checkUnchanged(const LineReader &reader) {
   return absl::OkStatus();
 }
 
-Batch TrainingData::assemble(const std::vector<EncodedExample> &encoded,
-                             const std::vector<size_t> &indices,
-                             int32_t padId) {
+absl::StatusOr<Batch> TrainingData::batch(const std::vector<size_t> &indices) {
+  if (absl::Status status = checkUnchanged(); !status.ok())
+    return status;
+  std::vector<EncodedExample> encoded;
+  for (size_t index : indices) {
+    absl::StatusOr<EncodedExample> example = readExample(index);
+    if (!example.ok())
+      return example.status();
+    encoded.push_back(*std::move(example));
+  }
   std::vector<size_t> rows(indices.size());
   std::iota(rows.begin(), rows.end(), 0);
   Batch batch = makeBatch(encoded, rows, padId);
@@ -35,7 +42,7 @@ Batch TrainingData::assemble(const std::vector<EncodedExample> &encoded,
 
 namespace {
 
-/// A TSV training file: the offset and line number of each example.
+/// A TSV training file: where each example's line starts.
 class TsvData : public TrainingData {
 public:
   static absl::StatusOr<std::unique_ptr<TrainingData>>
@@ -55,7 +62,8 @@ public:
         [&](Example example) {
           data->offsets.push_back(example.offset);
           data->lengths.push_back(static_cast<int32_t>(
-              encodeExample(example, task, tokenizer).source.size()));
+              encodeText(example.source, task.maxSourceLength, task, tokenizer)
+                  .size()));
           return absl::OkStatus();
         },
         &data->counts);
@@ -64,39 +72,31 @@ public:
     if (data->lengths.empty())
       return absl::InvalidArgumentError(absl::StrCat(path, ": no examples"));
     // The index was made from another open: make sure it read this file.
-    if (absl::Status status = checkUnchanged(data->reader); !status.ok())
+    if (absl::Status status = data->checkUnchanged(); !status.ok())
       return status;
     return std::unique_ptr<TrainingData>(std::move(data));
-  }
-
-  absl::StatusOr<Batch> batch(const std::vector<size_t> &indices) override {
-    if (absl::Status status = checkUnchanged(reader); !status.ok())
-      return status;
-    std::vector<EncodedExample> encoded;
-    for (size_t index : indices) {
-      if (absl::Status status = reader.seek(offsets[index]); !status.ok())
-        return status;
-      absl::StatusOr<bool> read = reader.next();
-      if (!read.ok())
-        return read.status();
-      Example example;
-      if (!*read ||
-          !parser.parse(std::string_view(reader.data(), reader.size()), example)
-               .empty())
-        return changedFileError(reader.path());
-      encoded.push_back(encodeExample(example, task, tokenizer));
-    }
-    return assemble(encoded, indices, task.padId);
   }
 
 private:
   TsvData(LineReader reader, TsvParser parser, const TaskSettings &task,
           const Tokenizer &tokenizer)
-      : reader(std::move(reader)), parser(std::move(parser)), task(task),
-        tokenizer(tokenizer) {}
+      : TrainingData(std::move(reader), task.padId), parser(std::move(parser)),
+        task(task), tokenizer(tokenizer) {}
 
-  /// The file, open for the whole run, as it was when indexed.
-  LineReader reader;
+  absl::StatusOr<EncodedExample> readExample(size_t index) override {
+    if (absl::Status status = reader.seek(offsets[index]); !status.ok())
+      return status;
+    absl::StatusOr<bool> read = reader.next();
+    if (!read.ok())
+      return read.status();
+    Example example;
+    if (!*read ||
+        !parser.parse(std::string_view(reader.data(), reader.size()), example)
+             .empty())
+      return changedFileError(reader.path());
+    return encodeExample(example, task, tokenizer);
+  }
+
   TsvParser parser;
   const TaskSettings &task;
   const Tokenizer &tokenizer;

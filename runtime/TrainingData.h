@@ -32,16 +32,20 @@ public:
 
   /// The examples at `indices` as one padded batch, read from the file.
   /// Fails if the file changed since the index was made.
-  virtual absl::StatusOr<Batch> batch(const std::vector<size_t> &indices) = 0;
+  absl::StatusOr<Batch> batch(const std::vector<size_t> &indices);
 
 protected:
-  /// An error unless the file `reader` reads is still what it was when
-  /// `reader` opened it.
-  static absl::Status checkUnchanged(const LineReader &reader);
-  /// The batch of `encoded`, the examples at `indices` in order.
-  static Batch assemble(const std::vector<EncodedExample> &encoded,
-                        const std::vector<size_t> &indices, int32_t padId);
+  TrainingData(LineReader reader, int32_t padId)
+      : reader(std::move(reader)), padId(padId) {}
 
+  /// Example `index`, read from the file with `reader`.
+  virtual absl::StatusOr<EncodedExample> readExample(size_t index) = 0;
+  /// An error unless the file is still what it was when `reader` opened it.
+  absl::Status checkUnchanged() const;
+
+  /// The file, open for the whole run, as it was when indexed.
+  LineReader reader;
+  int32_t padId;
   std::vector<int32_t> lengths;
   TsvStats counts;
 };
