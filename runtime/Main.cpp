@@ -9,6 +9,7 @@
 #include "runtime/Allocator.h"
 #include "runtime/Checkpoint.h"
 #include "runtime/Commands.h"
+#include "runtime/Cuda.h"
 #include "runtime/Decode.h"
 #include "runtime/Runtime.h"
 
@@ -198,7 +199,14 @@ absl::StatusOr<std::string> latestCheckpoint(const std::string &dir) {
 namespace {
 
 int runInfo(Model &model) {
+  const EntryPoint *first = model.entry(model.entryNames().front());
+  std::string device = "the CPU";
+  if (first->runsOnDevice())
+    device = absl::StrCat("an NVIDIA GPU (compiled for ",
+                          model.settings().getString("gpu_arch").value_or("?"),
+                          "); this machine: ", cuda::deviceDescription());
   std::cout << "model " << model.name() << "\n"
+            << "runs on " << device << "\n"
             << "parameters " << model.parameters().size() << " tensors, "
             << model.numParameterElements() << " elements\n"
             << "entry points " << absl::StrJoin(model.entryNames(), ", ")

@@ -2,6 +2,7 @@
 
 #include "runtime/Model.h"
 
+#include "runtime/Cuda.h"
 #include "runtime/MemRef.h"
 #include "runtime/Random.h"
 
@@ -119,6 +120,39 @@ absl::StatusOr<Dtype> slotDtype(const convseq_arg_info &slot) {
   }
 }
 
+namespace {
+
+/// The device buffers of one call, freed when it returns.
+class DeviceBuffers {
+public:
+  DeviceBuffers() = default;
+  DeviceBuffers(const DeviceBuffers &) = delete;
+  DeviceBuffers &operator=(const DeviceBuffers &) = delete;
+  ~DeviceBuffers() {
+    for (void *buffer : buffers)
+      cuda::release(buffer);
+  }
+
+  /// A new device buffer holding a copy of `tensor`'s bytes (at least one
+  /// byte, so that an empty tensor has an address too).
+  absl::StatusOr<void *> copyOf(const Tensor &tensor) {
+    absl::StatusOr<void *> buffer = cuda::allocate(tensor.bytes.size());
+    if (!buffer.ok())
+      return buffer.status();
+    buffers.push_back(*buffer);
+    if (absl::Status status = cuda::copyToDevice(*buffer, tensor.bytes.data(),
+                                                 tensor.bytes.size());
+        !status.ok())
+      return status;
+    return *buffer;
+  }
+
+private:
+  std::vector<void *> buffers;
+};
+
+} // namespace
+
 const convseq_arg_info *EntryPoint::slot(std::string_view name) const {
   for (int i = 0; i < entry.num_args; ++i)
     if (name == entry.args[i].name)
@@ -137,12 +171,21 @@ EntryPoint::slots(convseq_role role) const {
 
 absl::StatusOr<std::map<std::string, Tensor, std::less<>>>
 EntryPoint::call(const CallArgs &args) const {
+  if (onDevice) {
+    absl::Status ready = cuda::available();
+    if (ready.ok())
+      ready = cuda::kernelsLoaded();
+    if (!ready.ok())
+      return absl::FailedPreconditionError(ready.message());
+  }
   std::map<std::string, Tensor, std::less<>> outputs;
   std::vector<std::vector<int64_t>> descriptors;
   std::vector<int64_t> scalars;
   descriptors.reserve(entry.num_args);
   scalars.reserve(entry.num_args);
   std::vector<void *> pointers;
+  // The tensor behind each descriptor.
+  std::vector<std::pair<const convseq_arg_info *, Tensor *>> tensors;
   auto fail = [&](const convseq_arg_info &slot, const std::string &problem) {
     return absl::InternalError(absl::StrCat(
         "calling ", entry.name, ": argument '", slot.name, "' ", problem));
@@ -187,8 +230,48 @@ EntryPoint::call(const CallArgs &args) const {
                                      " (-1: any size)"));
     descriptors.push_back(denseDescriptor(tensor->bytes.data(), tensor->shape));
     pointers.push_back(descriptors.back().data());
+    tensors.emplace_back(&slot, tensor);
   }
+  if (!onDevice) {
+    entry.function(pointers.data());
+    return outputs;
+  }
+
+  // On the GPU: a device copy of every tensor (the outputs' zeros too),
+  // with the descriptors pointing to it. The synchronizations order the
+  // copies with the streams of the generated code.
+  auto failOnDevice = [&](const convseq_arg_info *slot,
+                          const absl::Status &status) {
+    std::string where = slot ? absl::StrCat(": argument '", slot->name, "'")
+                             : std::string(" on the GPU");
+    return absl::Status(
+        status.code(),
+        absl::StrCat("calling ", entry.name, where, ": ", status.message()));
+  };
+  DeviceBuffers buffers;
+  std::vector<void *> onGPU;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    absl::StatusOr<void *> buffer = buffers.copyOf(*tensors[i].second);
+    if (!buffer.ok())
+      return failOnDevice(tensors[i].first, buffer.status());
+    descriptors[i][0] = descriptors[i][1] = reinterpret_cast<int64_t>(*buffer);
+    onGPU.push_back(*buffer);
+  }
+  if (absl::Status status = cuda::synchronize(); !status.ok())
+    return failOnDevice(nullptr, status);
   entry.function(pointers.data());
+  if (absl::Status status = cuda::synchronize(); !status.ok())
+    return failOnDevice(nullptr, status);
+  // Back: the outputs, and the parameters and state updated in place.
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    auto [slot, tensor] = tensors[i];
+    if (slot->role != CONVSEQ_OUTPUT && !slot->updated)
+      continue;
+    if (absl::Status status = cuda::copyToHost(tensor->bytes.data(), onGPU[i],
+                                               tensor->bytes.size());
+        !status.ok())
+      return failOnDevice(slot, status);
+  }
   return outputs;
 }
 
@@ -204,8 +287,21 @@ absl::StatusOr<Model> Model::create(const convseq_model &compiled) {
   if (!settings.ok())
     return settings.status();
   model.modelSettings = *std::move(settings);
+  // Where the entry points run: the host (no `target`: older convseqc), or
+  // an NVIDIA GPU (convseqc --target=cuda).
+  bool onDevice = false;
+  if (absl::StatusOr<std::string> target =
+          model.modelSettings.getString("target");
+      target.ok()) {
+    if (*target != "cpu" && *target != "cuda")
+      return absl::InternalError(absl::StrCat(
+          "setting 'target' = '", *target,
+          "' is neither cpu nor cuda; this runtime is older than the "
+          "convseqc that compiled the model"));
+    onDevice = *target == "cuda";
+  }
   for (int i = 0; i < compiled.num_entries; ++i)
-    model.entries.emplace_back(compiled.entries[i]);
+    model.entries.emplace_back(compiled.entries[i], onDevice);
   if (model.entries.empty())
     return absl::InternalError("the executable has no entry points");
 

@@ -79,19 +79,28 @@ struct CallArgs {
 /// One compiled entry point.
 class EntryPoint {
 public:
-  explicit EntryPoint(const convseq_entry_point &entry) : entry(entry) {}
+  /// `onDevice`: the entry point was compiled for an NVIDIA GPU (setting
+  /// `target=cuda`) and takes device buffers.
+  explicit EntryPoint(const convseq_entry_point &entry, bool onDevice = false)
+      : entry(entry), onDevice(onDevice) {}
 
   std::string_view name() const { return entry.name; }
+  bool runsOnDevice() const { return onDevice; }
   const convseq_arg_info *slot(std::string_view name) const;
   std::vector<const convseq_arg_info *> slots(convseq_role role) const;
 
   /// Calls the entry point with `args`; returns its outputs by name. Every
   /// tensor is checked against its slot (dtype, rank, static sizes) first.
+  /// On the GPU, the call fails if there is no device (runtime/Cuda.h);
+  /// otherwise every tensor is copied to a device buffer for the call, and
+  /// the outputs and the tensors the entry point updates in place are
+  /// copied back.
   absl::StatusOr<std::map<std::string, Tensor, std::less<>>>
   call(const CallArgs &args) const;
 
 private:
   convseq_entry_point entry;
+  bool onDevice;
 };
 
 /// Named tensors in a fixed order (parameter order, then state order).
