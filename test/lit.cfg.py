@@ -20,3 +20,8 @@ config.substitutions.append(("%shared_data", config.shared_data_dir))
 
 if os.path.isdir(config.shared_data_dir):
     config.available_features.add("shared-data")
+
+# ptxas (the CUDA toolkit's) assembles the GPU pipeline's kernels into cubins.
+import shutil
+if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")

@@ -3,6 +3,7 @@
 #include "lib/Pipelines/Pipelines.h"
 
 #include "lib/Autodiff/Passes.h"
+#include "lib/CodeGen/GPU/Passes.h"
 #include "lib/CodeGen/Passes.h"
 #include "lib/Conversion/Passes.h"
 #include "lib/Transforms/Passes.h"
@@ -14,6 +15,8 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -23,6 +26,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+
+#include <cstdlib>
 
 void mlir::convseq::buildPrimitivesPipeline(
     OpPassManager &pm, const PrimitivesPipelineOptions &options) {
@@ -54,18 +59,13 @@ void mlir::convseq::buildLinalgPipeline(OpPassManager &pm,
   }
 }
 
-void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
-                                         const CPUPipelineOptions &options) {
-  if (options.tileContractions) {
-    pm.addNestedPass<func::FuncOp>(createTileContractionsPass());
-    pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
-  }
-  if (options.tileGenericOps) {
-    pm.addNestedPass<func::FuncOp>(createTileGenericOpsPass());
-    pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
-  }
+namespace mlir::convseq {
+namespace {
+
+/// One-shot bufferization of whole modules, the caller owning every buffer
+/// (results become out-parameters), and deallocation: the same for every
+/// target.
+void addBufferizationPasses(OpPassManager &pm) {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -88,6 +88,37 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
   // the copy between them.
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+}
+
+/// The CUDA toolkit whose ptxas and libdevice compile the kernels: `path`,
+/// else $CUDA_HOME or $CUDA_PATH, else /usr/local/cuda. MLIR's own search
+/// reads the same variables but falls back to ptxas on PATH without
+/// libdevice, and the kernels' math (expf, erff, ...) calls libdevice.
+std::string cudaToolkitPath(StringRef path) {
+  if (!path.empty())
+    return path.str();
+  for (const char *variable : {"CUDA_HOME", "CUDA_PATH"})
+    if (const char *value = std::getenv(variable); value && *value)
+      return value;
+  return "/usr/local/cuda";
+}
+
+} // namespace
+} // namespace mlir::convseq
+
+void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
+                                         const CPUPipelineOptions &options) {
+  if (options.tileContractions) {
+    pm.addNestedPass<func::FuncOp>(createTileContractionsPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+  if (options.tileGenericOps) {
+    pm.addNestedPass<func::FuncOp>(createTileGenericOpsPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+  addBufferizationPasses(pm);
 
   // C interfaces for our entry points only: before libm declarations exist.
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
@@ -133,6 +164,73 @@ void mlir::convseq::buildCPUPipeline(OpPassManager &pm,
   buildCPULLVMPipeline(pm, options);
 }
 
+void mlir::convseq::buildLinalgToGPUPipeline(
+    OpPassManager &pm, const GPUPipelineOptions &options) {
+  addBufferizationPasses(pm);
+  pm.addNestedPass<func::FuncOp>(createPrepareGPULoopsPass());
+  // No canonicalization before the mapping: it would inline the
+  // one-iteration loops of the serial computations back into the host.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  TileParallelLoopsForGPUPassOptions tiling;
+  tiling.blockSize = options.blockSize;
+  pm.addNestedPass<func::FuncOp>(createTileParallelLoopsForGPUPass(tiling));
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
+  pm.addPass(createGPUHostBuffersPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createMergeGPUModulesPass());
+  // Launches, copies and allocations of a call go in order on one stream,
+  // without a synchronization between kernels; the call waits for the
+  // stream once, before it returns.
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+}
+
+void mlir::convseq::buildGPUToLLVMPipeline(OpPassManager &pm,
+                                           const GPUPipelineOptions &options) {
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+
+  // The kernels: index arithmetic and loops to NVVM; math without an NVVM
+  // instruction calls libdevice, which gpu-module-to-binary links.
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(memref::createExpandStridedMetadataPass());
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+
+  // The host: the CPU pipeline's tail, with launches and device buffers
+  // lowered to calls of the runtime's CUDA layer.
+  pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createPackEntryPointsPass());
+
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  binary.toolkitPath = cudaToolkitPath(options.cudaPath);
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+void mlir::convseq::buildCUDAPipeline(OpPassManager &pm,
+                                      const GPUPipelineOptions &options) {
+  CPUPipelineOptions linalg;
+  linalg.fuseElementwise = options.fuseElementwise;
+  buildLinalgPipeline(pm, linalg);
+  buildLinalgToGPUPipeline(pm, options);
+  buildGPUToLLVMPipeline(pm, options);
+}
+
 void mlir::convseq::registerConvSeqPipelines() {
   PassPipelineRegistration<PrimitivesPipelineOptions>(
       "convseq-to-primitives",
@@ -148,4 +246,17 @@ void mlir::convseq::registerConvSeqPipelines() {
   PassPipelineRegistration<CPUPipelineOptions>(
       "convseq-to-llvm-cpu", "Lower convseq to the LLVM dialect for CPUs",
       buildCPUPipeline);
+  PassPipelineRegistration<GPUPipelineOptions>(
+      "convseq-linalg-to-gpu",
+      "Bufferize linalg on tensors and map it to GPU kernels and launches",
+      buildLinalgToGPUPipeline);
+  PassPipelineRegistration<GPUPipelineOptions>(
+      "convseq-gpu-to-llvm",
+      "Lower GPU kernels to NVVM and a cubin, and the host to the LLVM "
+      "dialect",
+      buildGPUToLLVMPipeline);
+  PassPipelineRegistration<GPUPipelineOptions>(
+      "convseq-to-llvm-cuda",
+      "Lower convseq to the LLVM dialect and cubins for NVIDIA GPUs",
+      buildCUDAPipeline);
 }

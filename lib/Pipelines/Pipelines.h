@@ -68,6 +68,56 @@ void buildCPULLVMPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 /// convseq-to-llvm-cpu: both of the above.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
+struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
+  PassOptions::Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse element-wise linalg producers into consumers"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size", llvm::cl::desc("Threads per block of each kernel"),
+      llvm::cl::init(256)};
+  PassOptions::Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("The GPU architecture to compile for (sm_80, sm_90)"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features; the PTX ISA version must be one the "
+                     "chip and ptxas support"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<unsigned> optLevel{
+      *this, "opt-level",
+      llvm::cl::desc("Optimization level of the NVPTX back end"),
+      llvm::cl::init(3)};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What gpu-module-to-binary embeds: bin (a cubin from "
+                     "ptxas), isa (PTX text), fatbin or llvm"),
+      llvm::cl::init("bin")};
+  PassOptions::Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("The CUDA toolkit whose ptxas and libdevice compile "
+                     "the kernels (default: $CUDA_HOME, $CUDA_PATH, else "
+                     "/usr/local/cuda)"),
+      llvm::cl::init("")};
+};
+
+/// convseq-linalg-to-gpu: bufferization as on the CPU, then every
+/// computation on buffers into a one-dimensional grid of blocks of
+/// threads (docs/gpu.md), kernels outlined into one gpu.module, device
+/// buffers for the host's allocations and one stream per call.
+void buildLinalgToGPUPipeline(OpPassManager &pm,
+                              const GPUPipelineOptions &options);
+
+/// convseq-gpu-to-llvm: the kernels to NVVM and a cubin (or PTX), the host
+/// to the LLVM dialect with its `convseq_<entry>` wrappers; launches call
+/// the runtime's CUDA layer (runtime/Cuda.h).
+void buildGPUToLLVMPipeline(OpPassManager &pm,
+                            const GPUPipelineOptions &options);
+
+/// convseq-to-llvm-cuda: linalg, then both of the above.
+void buildCUDAPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
+
 /// Registers every pipeline above with the global pipeline registry.
 void registerConvSeqPipelines();
 

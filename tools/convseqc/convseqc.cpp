@@ -15,6 +15,7 @@
 #include "lib/Target/CPU/CPUTarget.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -44,6 +45,7 @@ enum class EmitStage {
   ConvSeq,
   Primitives,
   Linalg,
+  GPU,
   LLVM,
   LLVMIR,
   Asm,
@@ -80,12 +82,20 @@ llvm::cl::opt<EmitStage> emitStage(
                    "(pipeline convseq-to-primitives)"),
         clEnumValN(EmitStage::Linalg, "linalg",
                    "fused linalg on tensors (pipeline convseq-to-linalg)"),
+        clEnumValN(EmitStage::GPU, "gpu",
+                   "--target=cuda: kernels and their launches (pipeline "
+                   "convseq-linalg-to-gpu)"),
         clEnumValN(EmitStage::LLVM, "llvm",
-                   "the LLVM dialect (pipeline convseq-to-llvm-cpu)"),
-        clEnumValN(EmitStage::LLVMIR, "llvmir", "optimized LLVM IR"),
-        clEnumValN(EmitStage::Asm, "asm", "assembly for the target CPU"),
+                   "the LLVM dialect (pipeline convseq-to-llvm-cpu, or "
+                   "convseq-to-llvm-cuda with the cubin embedded)"),
+        clEnumValN(EmitStage::LLVMIR, "llvmir",
+                   "optimized LLVM IR (of the host code for --target=cuda)"),
+        clEnumValN(EmitStage::Asm, "asm",
+                   "assembly for the target CPU; for --target=cuda, the PTX "
+                   "of the kernels"),
         clEnumValN(EmitStage::Obj, "obj",
-                   "an object file for the target CPU; link it with the "
+                   "an object file for the target CPU (for --target=cuda, "
+                   "host code with the cubin embedded); link it with the "
                    "runtime, call the entry points through the --header"),
         clEnumValN(EmitStage::Exe, "exe",
                    "an executable: the object linked with the runtime, with "
@@ -98,8 +108,21 @@ llvm::cl::opt<Target> target(
     llvm::cl::init(Target::CPU),
     llvm::cl::values(clEnumValN(Target::CPU, "cpu", "this machine's CPU"),
                      clEnumValN(Target::CUDA, "cuda",
-                                "NVIDIA GPUs (not available yet)")),
+                                "NVIDIA GPUs: kernels assembled by ptxas for "
+                                "--gpu-arch, host code for this CPU "
+                                "(docs/gpu.md)")),
     llvm::cl::cat(category));
+
+llvm::cl::opt<std::string>
+    gpuArch("gpu-arch",
+            llvm::cl::desc("The NVIDIA architecture for --target=cuda: sm_80 "
+                           "(A100) or sm_90 (H100)"),
+            llvm::cl::init("sm_90"), llvm::cl::cat(category));
+
+llvm::cl::opt<int64_t> gpuBlockSize(
+    "gpu-block-size",
+    llvm::cl::desc("Threads per block of the kernels for --target=cuda"),
+    llvm::cl::init(256), llvm::cl::cat(category));
 
 llvm::cl::opt<std::string> cpu(
     "cpu",
@@ -163,6 +186,8 @@ Examples:
   convseqc models/light-small.yaml --emit=obj -o light.o --header light.h
   convseqc models/light-base.yaml --print-params
   convseqc kernel.mlir --emit=obj -o kernel.o --header kernel.h
+  convseqc models/light-small.yaml --target=cuda --gpu-arch=sm_80 -o light-gpu
+  convseqc models/light-small.yaml --target=cuda --emit=asm -o light.ptx
 )";
 
 void printParameterTable(const ModelConfig &config, llvm::raw_ostream &os) {
@@ -249,7 +274,40 @@ LogicalResult selectEntryPoints(ModuleOp module, EmitStage stage) {
   return success();
 }
 
+/// Sets the GPU pipeline's options from the command line; `stage` asm
+/// embeds PTX instead of a cubin, to print it.
+void setGPUOptions(GPUPipelineOptions &options, EmitStage stage) {
+  options.chip = gpuArch;
+  options.blockSize = gpuBlockSize;
+  if (stage == EmitStage::Asm)
+    options.format = "isa";
+}
+
+/// Checks the options of --target before minutes of compiling.
+LogicalResult checkTargetOptions() {
+  auto error = [](const Twine &message) {
+    llvm::WithColor::error(llvm::errs(), "convseqc") << message << "\n";
+    return failure();
+  };
+  bool cuda = target == Target::CUDA;
+  if (!cuda && gpuArch.getNumOccurrences())
+    return error("--gpu-arch needs --target=cuda");
+  if (!cuda && gpuBlockSize.getNumOccurrences())
+    return error("--gpu-block-size needs --target=cuda");
+  if (cuda && gpuArch != "sm_80" && gpuArch != "sm_90")
+    return error("--gpu-arch: unknown architecture '" + gpuArch +
+                 "'; expected sm_80 or sm_90");
+  if (cuda &&
+      (gpuBlockSize < 32 || gpuBlockSize > 1024 || gpuBlockSize % 32 != 0))
+    return error("--gpu-block-size: " + Twine(gpuBlockSize.getValue()) +
+                 " is not a multiple of 32 from 32 to 1024");
+  if (!cuda && emitStage == EmitStage::GPU)
+    return error("--emit=gpu needs --target=cuda");
+  return success();
+}
+
 /// Runs the pipelines from `from` (exclusive) up to `stage` on `module`.
+/// Every stage after primitives starts from primitives.
 LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
   if (stage <= from)
     return success();
@@ -257,13 +315,36 @@ LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
   CPUPipelineOptions options;
-  if (stage == EmitStage::Primitives)
+  if (stage == EmitStage::Primitives) {
     buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
-  else if (stage == EmitStage::Linalg)
+  } else if (stage == EmitStage::Linalg) {
     buildLinalgPipeline(pm, options);
-  else
+  } else if (target == Target::CUDA) {
+    GPUPipelineOptions gpu;
+    setGPUOptions(gpu, stage);
+    buildLinalgPipeline(pm, options);
+    buildLinalgToGPUPipeline(pm, gpu);
+    if (stage > EmitStage::GPU)
+      buildGPUToLLVMPipeline(pm, gpu);
+  } else {
     buildCPUPipeline(pm, options);
+  }
   return pm.run(module);
+}
+
+/// Writes the PTX of every kernel module of `module` (compiled with
+/// format=isa) to `os`.
+LogicalResult writeKernelAssembly(ModuleOp module, llvm::raw_ostream &os) {
+  bool any = false;
+  for (auto binary : module.getOps<gpu::BinaryOp>())
+    for (Attribute object : binary.getObjects()) {
+      os << "// gpu.binary @" << binary.getSymName() << "\n"
+         << cast<gpu::ObjectAttr>(object).getObject().getValue() << "\n";
+      any = true;
+    }
+  if (!any)
+    return module.emitError("no GPU kernels to print");
+  return success();
 }
 
 /// Writes `module` at `stage` to `os`: MLIR text up to the LLVM dialect,
@@ -272,6 +353,9 @@ LogicalResult writeStage(ModuleOp module, EmitStage stage,
                          llvm::raw_pwrite_stream &os) {
   CPUTargetOptions options;
   options.cpu = cpu;
+  options.optimize = target == Target::CPU;
+  if (stage == EmitStage::Asm && target == Target::CUDA)
+    return writeKernelAssembly(module, os);
   switch (stage) {
   case EmitStage::LLVMIR:
     return emitCPUCode(module, options, CPUOutputKind::LLVMIR, os);
@@ -554,11 +638,8 @@ int compile() {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
 
-  if (target == Target::CUDA) {
-    llvm::WithColor::error(llvm::errs(), "convseqc")
-        << "--target=cuda is not available yet; use --target=cpu\n";
+  if (failed(checkTargetOptions()))
     return 1;
-  }
   if (StringRef(inputFilename).ends_with(".mlir"))
     return compileIR(sourceMgr);
   FailureOr<ModelConfig> config = parseModelConfig(sourceMgr);
@@ -585,6 +666,10 @@ int compile() {
   ExecutableInputs exe;
   exe.settings = writeRuntimeSettings(
       *config, llvm::sys::path::parent_path(inputFilename));
+  // Where the runtime runs the entry points (runtime/Model.cpp).
+  exe.settings += target == Target::CUDA
+                      ? "target=cuda\ngpu_arch=" + gpuArch + "\n"
+                      : std::string("target=cpu\n");
   exe.definition = sourceMgr.getMemoryBuffer(1)->getBuffer().str();
   return compileModule(*module, config->name, &exe);
 }

@@ -26,7 +26,8 @@ namespace {
 /// A TargetMachine for this machine's triple and `cpu` ("native": the host
 /// CPU with its exact features).
 FailureOr<std::unique_ptr<llvm::TargetMachine>>
-createTargetMachine(ModuleOp module, StringRef cpu) {
+createTargetMachine(ModuleOp module, StringRef cpu,
+                    llvm::CodeGenOptLevel level) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
@@ -56,7 +57,7 @@ createTargetMachine(ModuleOp module, StringRef cpu) {
   options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpuName, features.getString(), options, llvm::Reloc::PIC_,
-      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+      std::nullopt, level));
   if (!machine)
     return module.emitError("cannot create a target machine for CPU '")
            << cpuName << "'";
@@ -82,6 +83,31 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
       .run(module, modules);
 }
 
+/// Splits every basic block longer than `limit` instructions. Instruction
+/// selection builds one DAG per block, in time that grows faster than the
+/// block: the host code of light-small's GPU entry points has blocks of up
+/// to 200k instructions (one launch after another), which took 125 s to
+/// select at -O0, and 17 s once split. Runs after optimization, which
+/// would merge the blocks again.
+void splitLongBlocks(llvm::Module &module, unsigned limit) {
+  for (llvm::Function &function : module) {
+    SmallVector<llvm::BasicBlock *> worklist;
+    for (llvm::BasicBlock &block : function)
+      worklist.push_back(&block);
+    while (!worklist.empty()) {
+      llvm::BasicBlock *block = worklist.pop_back_val();
+      if (block->size() <= limit)
+        continue;
+      auto at = block->getFirstNonPHIIt();
+      for (unsigned i = 0; i < limit && at != block->end(); ++i)
+        ++at;
+      if (at == block->end() || at->isTerminator())
+        continue;
+      worklist.push_back(block->splitBasicBlock(at));
+    }
+  }
+}
+
 } // namespace
 
 LogicalResult mlir::convseq::emitCPUCode(ModuleOp module,
@@ -89,7 +115,9 @@ LogicalResult mlir::convseq::emitCPUCode(ModuleOp module,
                                          CPUOutputKind kind,
                                          llvm::raw_pwrite_stream &os) {
   FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
-      createTargetMachine(module, options.cpu);
+      createTargetMachine(module, options.cpu,
+                          options.optimize ? llvm::CodeGenOptLevel::Aggressive
+                                           : llvm::CodeGenOptLevel::None);
   if (failed(machine))
     return failure();
 
@@ -100,7 +128,9 @@ LogicalResult mlir::convseq::emitCPUCode(ModuleOp module,
     return module.emitError("translation to LLVM IR failed");
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   llvmModule->setDataLayout((*machine)->createDataLayout());
-  optimize(*llvmModule, **machine);
+  if (options.optimize)
+    optimize(*llvmModule, **machine);
+  splitLongBlocks(*llvmModule, /*limit=*/2000);
 
   if (kind == CPUOutputKind::LLVMIR) {
     llvmModule->print(os, nullptr);

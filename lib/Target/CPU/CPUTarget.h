@@ -16,11 +16,17 @@ enum class CPUOutputKind { LLVMIR, Assembly, Object };
 struct CPUTargetOptions {
   /// An LLVM CPU name ("skylake-avx512", ...) or "native" for this machine.
   std::string cpu = "native";
+  /// Optimize the LLVM IR at -O3 and select instructions aggressively. Off,
+  /// the IR is translated as is and selected quickly: what the host code of
+  /// a GPU program (a long straight line of kernel launches, whose speed
+  /// does not matter) needs, since -O2 code generation takes minutes on it.
+  bool optimize = true;
 };
 
-/// Translates `module` (LLVM dialect, from the convseq-to-llvm-cpu pipeline)
-/// to LLVM IR, optimizes it at -O3 for the target CPU and writes it as LLVM
-/// IR, assembly or an object file. Problems are reported on `module`.
+/// Translates `module` (LLVM dialect, from the convseq-to-llvm-cpu or
+/// convseq-to-llvm-cuda pipeline) to LLVM IR, optimizes it for the target
+/// CPU (unless told not to) and writes it as LLVM IR, assembly or an object
+/// file. Problems are reported on `module`.
 LogicalResult emitCPUCode(ModuleOp module, const CPUTargetOptions &options,
                           CPUOutputKind kind, llvm::raw_pwrite_stream &os);
 

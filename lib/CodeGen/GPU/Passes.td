@@ -1,0 +1,106 @@
+//===- Passes.td - convseq GPU code-generation passes ------*- tablegen -*-===//
+
+#ifndef CONVSEQ_CODEGEN_GPU_PASSES_TD
+#define CONVSEQ_CODEGEN_GPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def PrepareGPULoopsPass
+    : Pass<"convseq-prepare-gpu-loops", "::mlir::func::FuncOp"> {
+  let summary = "Gives every computation on buffers a parallel loop the GPU "
+                "mapping can launch";
+  let description = [{
+    Runs after bufferization, before `convert-linalg-to-parallel-loops`.
+    On a GPU target the host only allocates and launches: every op that
+    reads or writes a buffer must end up in a kernel, and a kernel is made
+    from an outermost `scf.parallel`. This pass arranges that for the three
+    kinds of host computation bufferization leaves besides linalg ops with a
+    parallel iterator:
+
+    - `memref.copy` becomes `linalg.copy` (its loops are parallel);
+    - a linalg op with no parallel iterator (a 0-d op, a full reduction such
+      as a loss or a gradient's sum of squares) moves into a one-iteration
+      `scf.parallel`: one GPU thread runs it;
+    - a host loop or branch whose control reads a buffer (the scatter-add
+      of the embedding gradient, indexed by token ids) has its linalg ops
+      lowered to sequential loops and moves, whole, into a one-iteration
+      `scf.parallel`: reading the token ids on the host would need them
+      copied back first.
+
+    A region op that reads a buffer and also returns values cannot move
+    into a loop and is an error naming it.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def TileParallelLoopsForGPUPass
+    : Pass<"convseq-tile-parallel-loops-for-gpu", "::mlir::func::FuncOp"> {
+  let summary = "Collapses each outermost scf.parallel to one dimension and "
+                "tiles it into blocks of threads";
+  let description = [{
+    Runs on the `scf.parallel` loops of `convert-linalg-to-parallel-loops`.
+    Each outermost loop is collapsed into one dimension, row-major, so that
+    consecutive threads take consecutive elements of the innermost (unit
+    stride) dimension and their loads coalesce; the grid then has a single
+    dimension, which the hardware allows up to 2^31 - 1 blocks (the y and z
+    dimensions stop at 65535, below B * S at long lengths). The collapsed
+    loop is tiled by `block-size` without min/max bounds: the inner loop
+    (the threads of a block) has a constant trip count and its body is
+    guarded, which `convert-parallel-loops-to-gpu` requires to read the
+    block size. `gpu-map-parallel-loops` then maps the outer loop to blocks
+    and the inner one to threads.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">,
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def GPUHostBuffersPass
+    : Pass<"convseq-gpu-host-buffers", "::mlir::ModuleOp"> {
+  let summary = "Puts the buffers the host allocates in device memory and "
+                "checks that the host never touches them";
+  let description = [{
+    Runs after `convert-parallel-loops-to-gpu`, on the host code of every
+    function (outside `gpu.launch`):
+
+    - `memref.alloc` and `memref.dealloc` become `gpu.alloc` and
+      `gpu.dealloc` (stream-ordered once `gpu-async-region` has run);
+    - `memref.get_global` of a constant becomes a device buffer filled by a
+      `gpu.memcpy` from the host global, freed before each return.
+
+    Any other host op that reads or writes a buffer (a load, a store, a
+    copy, a linalg op) would dereference a device pointer on the CPU; it is
+    reported as an error, so a gap in the mapping is a compile-time message
+    and not a crash on the GPU machine.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def MergeGPUModulesPass
+    : Pass<"convseq-merge-gpu-modules", "::mlir::ModuleOp"> {
+  let summary = "Moves every outlined kernel into one gpu.module";
+  let description = [{
+    Runs after `gpu-kernel-outlining`, which makes a `gpu.module` per
+    kernel. A training step has thousands of kernels; one module each
+    means one LLVM NVPTX compilation, one `ptxas` process and one
+    `cuModuleLoadData` at start-up per kernel. Merged, the module is
+    compiled, assembled and loaded once. Each kernel takes the name of the
+    module it came from (`<func>_kernel_<n>`, unique; outlining names the
+    kernels themselves after their function only). Kernels that differ
+    only in name are then kept once: the same op in every layer and the
+    same optimizer update for every parameter of a shape make a training
+    step's thousands of launches a couple of hundred distinct kernels.
+  }];
+  let options = [
+    Option<"moduleName", "module-name", "std::string",
+           /*default=*/"\"kernels\"", "Name of the merged gpu.module">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+#endif // CONVSEQ_CODEGEN_GPU_PASSES_TD

@@ -1,0 +1,65 @@
+// RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(convseq-to-linalg,convseq-linalg-to-gpu)' | FileCheck %s
+// RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(convseq-to-linalg,convseq-linalg-to-gpu,convseq-gpu-to-llvm{chip=sm_80 format=isa})' | FileCheck %s --check-prefix=PTX
+// RUN: %if ptxas %{ convseq-opt %s -split-input-file --convseq-to-llvm-cuda | FileCheck %s --check-prefix=CUBIN %}
+// RUN: %if ptxas %{ convseq-opt %s -split-input-file --convseq-to-llvm-cuda='chip=sm_80' | FileCheck %s --check-prefix=CUBIN80 %}
+
+// A lightweight conv block through the GPU pipeline. The host allocates in
+// device memory and launches kernels in order on one stream (async tokens),
+// waiting once at the end; every kernel is a one-dimensional grid of
+// 256-thread blocks, reductions (the projections' dot products, the
+// convolution's taps) are loops inside a thread. Kernels the block uses
+// twice (the two projections with the same shapes) are compiled once.
+// CHECK-LABEL: func.func @lightweight(
+//   CHECK-NOT:   memref.alloc
+//       CHECK:   %[[START:.+]] = gpu.wait async
+//       CHECK:   gpu.alloc async [%[[START]]]
+//       CHECK:   gpu.launch_func async [%{{.+}}] @kernels::@lightweight_kernel_1 blocks in (%{{.+}}, %c1, %c1) threads in (%c256, %c1, %c1)
+//       CHECK:   gpu.launch_func async [%{{.+}}] @kernels::@lightweight_kernel_1 blocks
+//   CHECK-NOT:   memref.load
+//   CHECK-NOT:   linalg.
+//       CHECK:   gpu.wait [%{{.+}}]
+//  CHECK-NEXT:   return
+//       CHECK: gpu.module @kernels {
+//       CHECK:   gpu.func @lightweight_kernel_1({{.+}}) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
+//       CHECK:     gpu.block_id x
+//       CHECK:     gpu.thread_id x
+//       CHECK:     scf.if
+//       CHECK:       scf.for
+//       CHECK:         arith.mulf
+//       CHECK:         arith.addf
+// The kernels as PTX for sm_80, reading global memory.
+//       PTX: gpu.binary @kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.+}}assembly = "{{.*}}.target sm_80{{.*}}.visible .entry lightweight_kernel_1({{.*}}ld.global.b32
+// And as a cubin from ptxas, for sm_90 by default.
+//     CUBIN: gpu.binary @kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.+}}bin = "\7FELF
+//     CUBIN: llvm.func @convseq_lightweight(
+//   CUBIN80: gpu.binary @kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.+}}bin = "\7FELF
+func.func @lightweight(%x: tensor<?x?x64xf32>, %wi: tensor<64x64xf32>, %wg: tensor<64x64xf32>,
+                       %wc: tensor<4x7xf32>, %wo: tensor<64x64xf32>) -> tensor<?x?x64xf32> {
+  %y = convseq.conv_block lightweight %x, %wi, %wg, %wc, %wo {heads = 4 : i64, kernel_size = 7 : i64}
+    : (tensor<?x?x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>, tensor<4x7xf32>, tensor<64x64xf32>) -> tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// Cross-attention: projections, per-head transposes, scores, softmax and
+// weighted values are kernels; the softmax's row reductions run inside a
+// thread per row.
+// CHECK-LABEL: func.func @cross_attention(
+//   CHECK-NOT:   memref.load
+//       CHECK:   gpu.launch_func async
+//       CHECK:   gpu.wait [%{{.+}}]
+//  CHECK-NEXT:   return
+//       CHECK: gpu.module @kernels {
+//       CHECK:   math.exp
+//       PTX: gpu.binary @kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.+}}assembly = "{{.*}}.visible .entry cross_attention_kernel
+//     CUBIN: gpu.binary @kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.+}}bin = "\7FELF
+//     CUBIN: llvm.func @convseq_cross_attention(
+func.func @cross_attention(%q: tensor<?x?x64xf32>, %enc: tensor<?x?x64xf32>, %wq: tensor<64x64xf32>,
+                           %wk: tensor<64x64xf32>, %wv: tensor<64x64xf32>, %wo: tensor<64x64xf32>)
+    -> tensor<?x?x64xf32> {
+  %y = convseq.attention %q, %enc, %wq, %wk, %wv, %wo {heads = 4 : i64}
+    : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>,
+       tensor<64x64xf32>, tensor<64x64xf32>) -> tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
