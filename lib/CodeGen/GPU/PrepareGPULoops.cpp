@@ -91,22 +91,21 @@ bool writesMemory(Operation *op) {
          effects.hasEffect<MemoryEffects::Free>();
 }
 
-/// Moves a scalar that bufferization passes through the host (a
-/// `tensor.extract` feeding `tensor.from_elements`: a load, pure scalar
-/// ops, a store) into a one-iteration scf.parallel at the store. The slice
-/// is cloned; what the host no longer uses is erased.
-LogicalResult moveScalarStore(RewriterBase &rewriter, memref::StoreOp store) {
-  Block *block = store->getBlock();
+/// The loads and pure scalar ops `root` depends on among the ops
+/// `inScope` accepts, in order (`root` itself if `inclusive`); buffers and
+/// values from outside the scope are left where they are. Failure if
+/// `root` depends on any other op in the scope.
+FailureOr<SetVector<Operation *>>
+scalarSlice(Operation *root, bool inclusive,
+            llvm::function_ref<bool(Operation *)> inScope) {
   BackwardSliceOptions options;
-  options.inclusive = false;
+  options.inclusive = inclusive;
   options.omitBlockArguments = true;
   bool movable = true;
   options.filter = [&](Operation *op) {
-    // Buffers and values of enclosing blocks stay where they are: they
-    // dominate the store.
-    if (op == store)
+    if (op == root && !inclusive)
       return true;
-    if (op->getBlock() != block ||
+    if (!inScope(op) ||
         llvm::any_of(op->getResultTypes(), llvm::IsaPred<BaseMemRefType>))
       return false;
     if (isa<memref::LoadOp>(op) || isPure(op))
@@ -115,17 +114,30 @@ LogicalResult moveScalarStore(RewriterBase &rewriter, memref::StoreOp store) {
     return false;
   };
   SetVector<Operation *> slice;
-  if (failed(getBackwardSlice(store.getOperation(), &slice, options)) ||
-      !movable)
+  if (failed(getBackwardSlice(root, &slice, options)) || !movable)
+    return failure();
+  return slice;
+}
+
+/// Moves a scalar that bufferization passes through the host (a
+/// `tensor.extract` feeding `tensor.from_elements`: a load, pure scalar
+/// ops, a store) into a one-iteration scf.parallel at the store. The slice
+/// is cloned; what the host no longer uses is erased.
+LogicalResult moveScalarStore(RewriterBase &rewriter, memref::StoreOp store) {
+  Block *block = store->getBlock();
+  FailureOr<SetVector<Operation *>> slice =
+      scalarSlice(store, /*inclusive=*/false,
+                  [&](Operation *op) { return op->getBlock() == block; });
+  if (failed(slice))
     return store.emitError("cannot move this store of a host value into a "
                            "GPU kernel");
   // Every load moves down to the store: nothing in between may write.
-  for (Operation *op : slice) {
+  for (Operation *op : *slice) {
     if (!isa<memref::LoadOp>(op))
       continue;
     for (Operation *next = op->getNextNode(); next != store;
          next = next->getNextNode())
-      if (!slice.contains(next) && writesMemory(next))
+      if (!slice->contains(next) && writesMemory(next))
         return store.emitError("cannot move this store into a GPU kernel: "
                                "memory changes between the load of its "
                                "value and the store");
@@ -133,11 +145,11 @@ LogicalResult moveScalarStore(RewriterBase &rewriter, memref::StoreOp store) {
   scf::ParallelOp loop = createSingleIteration(rewriter, store);
   rewriter.setInsertionPoint(loop.getBody()->getTerminator());
   IRMapping mapping;
-  for (Operation *op : slice)
+  for (Operation *op : *slice)
     rewriter.clone(*op, mapping);
   rewriter.clone(*store, mapping);
   rewriter.eraseOp(store);
-  for (Operation *op : llvm::reverse(slice))
+  for (Operation *op : llvm::reverse(*slice))
     if (isOpTriviallyDead(op))
       rewriter.eraseOp(op);
   return success();
@@ -193,24 +205,11 @@ void sinkHostScalars(RewriterBase &rewriter, func::FuncOp func) {
     Operation *def = value.getDefiningOp();
     if (!def || !onHost(def) || isa<BaseMemRefType>(value.getType()))
       return std::nullopt;
-    BackwardSliceOptions options;
-    options.inclusive = true;
-    options.omitBlockArguments = true;
-    bool movable = true;
-    options.filter = [&](Operation *op) {
-      if (!onHost(op) ||
-          llvm::any_of(op->getResultTypes(), llvm::IsaPred<BaseMemRefType>))
-        return false;
-      if (isa<memref::LoadOp>(op) || isPure(op))
-        return true;
-      movable = false;
-      return false;
-    };
-    SetVector<Operation *> slice;
-    if (failed(getBackwardSlice(def, &slice, options)) || !movable ||
-        !llvm::any_of(slice, llvm::IsaPred<memref::LoadOp>))
+    FailureOr<SetVector<Operation *>> slice =
+        scalarSlice(def, /*inclusive=*/true, onHost);
+    if (failed(slice) || !llvm::any_of(*slice, llvm::IsaPred<memref::LoadOp>))
       return std::nullopt;
-    for (Operation *op : slice) {
+    for (Operation *op : *slice) {
       auto load = dyn_cast<memref::LoadOp>(op);
       if (!load)
         continue;
@@ -223,7 +222,7 @@ void sinkHostScalars(RewriterBase &rewriter, func::FuncOp func) {
         if (mayWrite(next, buffer))
           return std::nullopt;
     }
-    return slice;
+    return *slice;
   };
 
   // Consumers: the outermost parallel loops and linalg ops.
