@@ -89,7 +89,8 @@ llvm::cl::opt<EmitStage> emitStage(
                    "the LLVM dialect (pipeline convseq-to-llvm-cpu, or "
                    "convseq-to-llvm-cuda with the cubin embedded)"),
         clEnumValN(EmitStage::LLVMIR, "llvmir",
-                   "optimized LLVM IR (of the host code for --target=cuda)"),
+                   "optimized LLVM IR (for --target=cuda, the host code, "
+                   "not optimized)"),
         clEnumValN(EmitStage::Asm, "asm",
                    "assembly for the target CPU; for --target=cuda, the PTX "
                    "of the kernels"),
