@@ -162,8 +162,9 @@ Value rootBuffer(Value view) {
   return view;
 }
 
-/// Whether `op` or an op in its regions may write `buffer`: a write to a
-/// view of it, to an unknown place, or an op whose effects are unknown.
+/// Whether `op` or an op in its regions may write or free `buffer`: a write
+/// to (or free of) a view of it or an unknown place, or an op whose effects
+/// are unknown. A load moved after a free would read released memory.
 bool mayWrite(Operation *op, Value buffer) {
   WalkResult result = op->walk([&](Operation *nested) {
     auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
@@ -175,7 +176,7 @@ bool mayWrite(Operation *op, Value buffer) {
     SmallVector<MemoryEffects::EffectInstance> instances;
     effects.getEffects(instances);
     for (const MemoryEffects::EffectInstance &effect : instances)
-      if (isa<MemoryEffects::Write>(effect.getEffect()) &&
+      if (isa<MemoryEffects::Write, MemoryEffects::Free>(effect.getEffect()) &&
           (!effect.getValue() || rootBuffer(effect.getValue()) == buffer))
         return WalkResult::interrupt();
     return WalkResult::advance();

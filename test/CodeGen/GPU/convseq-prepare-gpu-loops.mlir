@@ -165,3 +165,30 @@ func.func @host_scalar_overwritten(%norm: memref<f64>, %g: memref<?xf32>) {
   }
   return
 }
+
+// -----
+
+// Nor if the buffer is freed before its use: the kernel would read
+// released memory.
+// CHECK-LABEL: func.func @host_scalar_freed(
+// CHECK-SAME:    %[[G:[^:]+]]: memref<?xf32>
+// CHECK:         %[[NORM:.+]] = memref.alloc() : memref<f64>
+// CHECK:         %[[X:.+]] = memref.load %[[NORM]][]
+// CHECK-NEXT:    memref.dealloc %[[NORM]]
+// CHECK-NEXT:    %[[S:.+]] = arith.truncf %[[X]]
+// CHECK-NEXT:    linalg.generic
+// CHECK-NEXT:    ^bb0(%[[Y:.+]]: f32):
+// CHECK-NEXT:      arith.mulf %[[Y]], %[[S]]
+#id1 = affine_map<(d0) -> (d0)>
+func.func @host_scalar_freed(%g: memref<?xf32>) {
+  %norm = memref.alloc() : memref<f64>
+  %x = memref.load %norm[] : memref<f64>
+  memref.dealloc %norm : memref<f64>
+  %s32 = arith.truncf %x : f64 to f32
+  linalg.generic {indexing_maps = [#id1], iterator_types = ["parallel"]} outs(%g : memref<?xf32>) {
+  ^bb0(%y: f32):
+    %m = arith.mulf %y, %s32 : f32
+    linalg.yield %m : f32
+  }
+  return
+}
