@@ -87,8 +87,8 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
 /// selection builds one DAG per block, in time that grows faster than the
 /// block: the host code of light-small's GPU entry points has blocks of up
 /// to 200k instructions (one launch after another), which took 125 s to
-/// select at -O0, and 17 s once split. Runs after optimization, which
-/// would merge the blocks again.
+/// select at -O0, and 17 s once split. Only for code LLVM does not
+/// optimize, which would merge the blocks again.
 void splitLongBlocks(llvm::Module &module, unsigned limit) {
   for (llvm::Function &function : module) {
     SmallVector<llvm::BasicBlock *> worklist;
@@ -128,9 +128,12 @@ LogicalResult mlir::convseq::emitCPUCode(ModuleOp module,
     return module.emitError("translation to LLVM IR failed");
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   llvmModule->setDataLayout((*machine)->createDataLayout());
+  // Optimized code keeps its blocks: it is model code whose unrolled loop
+  // bodies instruction scheduling sees whole.
   if (options.optimize)
     optimize(*llvmModule, **machine);
-  splitLongBlocks(*llvmModule, /*limit=*/2000);
+  else
+    splitLongBlocks(*llvmModule, /*limit=*/2000);
 
   if (kind == CPUOutputKind::LLVMIR) {
     llvmModule->print(os, nullptr);
