@@ -75,7 +75,12 @@ def TileContractionsPass
     A 2-D right-hand side (a weight) whose `n` is static and a multiple of
     `register-n` is first packed into `[n / register-n][k][register-n]`
     panels, contiguous along `k`, and the output viewed as
-    `[..., n / register-n, register-n]`. The register loops are peeled so
+    `[..., n / register-n, register-n]`. Packing reads and writes the
+    weight once more, which only the reuse of many rows pays back: a
+    weight already contiguous in `n` is read directly when there are
+    fewer than `pack-min-rows` rows, and a dynamic row count (batch times
+    positions) gets an `scf.if` choosing between the two at run time, so a
+    decoder step at batch 1 does not pack every weight at every token. The register loops are peeled so
     full tiles have static shapes; those are vectorized to `vector.contract`
     in a `k` loop of step 1 and their accumulators hoisted out of it.
     Partial tiles at the edges are split into single rows, also vectorized.
@@ -92,6 +97,9 @@ def TileContractionsPass
            "Rows per parallel block (a multiple of register-m)">,
     Option<"blockK", "k-block", "int64_t", /*default=*/"256",
            "Reduction step of the L1 panel">,
+    Option<"packMinRows", "pack-min-rows", "int64_t", /*default=*/"32",
+           "Fewest rows for which a right-hand side contiguous in n is "
+           "packed (a dynamic row count gets both versions)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -132,6 +140,9 @@ def TileGenericOpsPass
     Option<"minParallelWork", "min-parallel-work", "int64_t",
            /*default=*/"16384",
            "Static ops with fewer iterations run without threads">,
+    Option<"transposeBlock", "transpose-block", "int64_t", /*default=*/"8",
+           "Rows and columns of the square blocks a transposing copy moves "
+           "through registers">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

@@ -11,6 +11,8 @@
 #include "lib/CodeGen/Tiling.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -19,6 +21,7 @@
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 
 namespace mlir::convseq {
 #define GEN_PASS_DEF_TILECONTRACTIONSPASS
@@ -87,6 +90,111 @@ bool canTransposeRightHandSide(linalg::LinalgOp op,
   AffineMap map = op.getIndexingMapsArray()[1];
   return map.isProjectedPermutation() && isInnermost(map, loops.k) &&
          map.getResultPosition(getAffineDimExpr(loops.n, op.getContext()));
+}
+
+/// Whether both operands of `op` are contiguous along its reduction, of
+/// static size a multiple of `width`, so splitIntoDotProducts applies: the
+/// scores q K^T of one query, the logits h E^T of one token.
+bool canSplitIntoDotProducts(linalg::LinalgOp op, const ContractionLoops &loops,
+                             int64_t width) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  int64_t k = op.getStaticLoopRanges()[loops.k];
+  return maps[0].isProjectedPermutation() && maps[1].isProjectedPermutation() &&
+         isInnermost(maps[0], loops.k) && isInnermost(maps[1], loops.k) &&
+         !ShapedType::isDynamic(k) && k % width == 0;
+}
+
+/// Splits the reduction of `op` into `width` interleaved partial sums,
+/// P[..., l] = sum_j A[.., j * width + l] B[.., j * width + l], and then
+/// C += sum_l P[..., l]: for few rows, a right-hand side contiguous along
+/// the reduction is then read once, a vector at a time, instead of being
+/// packed or transposed first. The operands get expand_shape views; the
+/// two generics are left to convseq-tile-generic-ops, which computes each
+/// output's partial sums in its row.
+void splitIntoDotProducts(RewriterBase &rewriter, linalg::LinalgOp op,
+                          const ContractionLoops &loops, int64_t width) {
+  MLIRContext *ctx = op.getContext();
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  unsigned numLoops = op.getNumLoops();
+  int64_t blocks = op.getStaticLoopRanges()[loops.k] / width;
+  AffineExpr lane = getAffineDimExpr(numLoops, ctx);
+
+  // An operand viewed with its innermost (reduction) dimension split into
+  // [blocks, width], read at (..., k, lane).
+  auto splitOperand = [&](Value operand, AffineMap map) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> shape(type.getShape());
+    shape.back() = blocks;
+    shape.push_back(width);
+    SmallVector<ReassociationIndices> reassociation;
+    for (int64_t d = 0; d < rank - 1; ++d)
+      reassociation.push_back({d});
+    reassociation.push_back({rank - 1, rank});
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, operand);
+    sizes.back() = rewriter.getIndexAttr(blocks);
+    sizes.push_back(rewriter.getIndexAttr(width));
+    Value view = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(shape, type.getElementType()),
+        operand, reassociation, sizes);
+    SmallVector<AffineExpr> results(map.getResults());
+    results.push_back(lane);
+    return std::make_pair(view, AffineMap::get(numLoops + 1, 0, results, ctx));
+  };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  auto [lhs, lhsMap] = splitOperand(op.getDpsInputs()[0], maps[0]);
+  auto [rhs, rhsMap] = splitOperand(op.getDpsInputs()[1], maps[1]);
+
+  // The partial sums, zero-initialized, one lane per output element.
+  Value init = op.getDpsInits()[0];
+  auto initType = cast<RankedTensorType>(init.getType());
+  SmallVector<OpFoldResult> partialSizes =
+      tensor::getMixedSizes(rewriter, loc, init);
+  partialSizes.push_back(rewriter.getIndexAttr(width));
+  Type elementType = initType.getElementType();
+  Value partialInit =
+      tensor::EmptyOp::create(rewriter, loc, partialSizes, elementType);
+  Value zero = arith::ConstantOp::create(rewriter, loc, elementType,
+                                         rewriter.getZeroAttr(elementType));
+  partialInit =
+      linalg::FillOp::create(rewriter, loc, zero, partialInit).getResult(0);
+  SmallVector<AffineExpr> partialResults(maps[2].getResults());
+  partialResults.push_back(lane);
+  AffineMap partialMap = AffineMap::get(numLoops + 1, 0, partialResults, ctx);
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  iterators.push_back(utils::IteratorType::parallel);
+  auto partial = linalg::GenericOp::create(
+      rewriter, loc, partialInit.getType(), ValueRange{lhs, rhs}, partialInit,
+      ArrayRef<AffineMap>{lhsMap, rhsMap, partialMap}, iterators,
+      [&](OpBuilder &b, Location nestedLoc, ValueRange args) {
+        IRMapping mapping;
+        mapping.map(op.getBlock()->getArguments(), args);
+        for (Operation &bodyOp : op.getBlock()->without_terminator())
+          b.clone(bodyOp, mapping);
+        Operation *yield = op.getBlock()->getTerminator();
+        linalg::YieldOp::create(b, nestedLoc,
+                                mapping.lookup(yield->getOperand(0)));
+      });
+
+  partial->setAttr(kPartialSumsAttr, rewriter.getUnitAttr());
+
+  // C += the sum of the lanes.
+  int64_t rank = initType.getRank();
+  AffineMap outputMap =
+      rewriter.getMultiDimIdentityMap(rank + 1).getMajorSubMap(rank);
+  SmallVector<utils::IteratorType> combineIterators(
+      rank, utils::IteratorType::parallel);
+  combineIterators.push_back(utils::IteratorType::reduction);
+  auto combine = linalg::GenericOp::create(
+      rewriter, loc, initType, partial.getResult(0), init,
+      ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank + 1), outputMap},
+      combineIterators, [](OpBuilder &b, Location nestedLoc, ValueRange args) {
+        Value sum = arith::AddFOp::create(b, nestedLoc, args[1], args[0]);
+        linalg::YieldOp::create(b, nestedLoc, sum);
+      });
+  rewriter.replaceOp(op, combine.getResults());
 }
 
 /// Rewrites the contraction `op` to read its right-hand side through a
@@ -242,6 +350,50 @@ linalg::LinalgOp packRightHandSide(RewriterBase &rewriter, linalg::LinalgOp op,
       rewriter, loc, initType, packed.getResult(0), reassociation);
   rewriter.replaceOp(op, result);
   return packed;
+}
+
+/// The number of rows of `op` (the product of its `m` loops) if static.
+std::optional<int64_t> staticRows(linalg::LinalgOp op,
+                                  const ContractionLoops &loops) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t rows = 1;
+  for (unsigned dim : loops.dims.m) {
+    if (ShapedType::isDynamic(ranges[dim]))
+      return std::nullopt;
+    rows *= ranges[dim];
+  }
+  return rows;
+}
+
+/// Replaces `op` by an scf.if on its number of rows at run time, with a
+/// copy of `op` in each branch: the first for fewer than `minRows` rows,
+/// the second for the others. Returns the two copies.
+std::pair<linalg::LinalgOp, linalg::LinalgOp>
+versionOnRows(RewriterBase &rewriter, linalg::LinalgOp op,
+              const ContractionLoops &loops, int64_t minRows) {
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  SmallVector<Range> ranges = op.createLoopRanges(rewriter, loc);
+  Value rows = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  for (unsigned dim : loops.dims.m)
+    rows = arith::MulIOp::create(
+        rewriter, loc, rows,
+        getValueOrCreateConstantIndexOp(rewriter, loc, ranges[dim].size));
+  Value few = arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::ult, rows,
+      arith::ConstantIndexOp::create(rewriter, loc, minRows));
+  auto ifOp = scf::IfOp::create(rewriter, loc, op->getResultTypes(), few,
+                                /*addThenBlock=*/true, /*addElseBlock=*/true);
+  auto cloneInto = [&](Block *block) {
+    rewriter.setInsertionPointToStart(block);
+    Operation *clone = rewriter.clone(*op);
+    scf::YieldOp::create(rewriter, loc, clone->getResults());
+    return cast<linalg::LinalgOp>(clone);
+  };
+  linalg::LinalgOp fewRows = cloneInto(ifOp.thenBlock());
+  linalg::LinalgOp manyRows = cloneInto(ifOp.elseBlock());
+  rewriter.replaceOp(op, ifOp.getResults());
+  return {fewRows, manyRows};
 }
 
 struct TileContractionsPass
@@ -416,9 +568,10 @@ void TileContractionsPass::runOnOperation() {
   func::FuncOp func = getOperation();
   MLIRContext *ctx = &getContext();
   if (registerM <= 0 || registerN <= 0 || blockM <= 0 || blockK <= 0 ||
-      blockM % registerM != 0) {
+      blockM % registerM != 0 || packMinRows < 0) {
     func.emitError() << "convseq-tile-contractions: tile sizes must be "
-                        "positive and m-block a multiple of register-m";
+                        "positive, m-block a multiple of register-m and "
+                        "pack-min-rows not negative";
     return signalPassFailure();
   }
 
@@ -430,17 +583,47 @@ void TileContractionsPass::runOnOperation() {
     if (std::optional<ContractionLoops> loops = matchContraction(op, registerN))
       contractions.push_back({op, *loops});
   });
-  for (auto &[op, loops] : contractions) {
+  for (auto [original, originalLoops] : contractions) {
+    linalg::LinalgOp op = original;
+    ContractionLoops loops = originalLoops;
+    // Packing pays when the panels are reused by many rows. With few (a
+    // decoder step), it would read and write the whole right-hand side
+    // once more than the contraction reads it, so a right-hand side that
+    // is contiguous in `n` is then read as it is, and one contiguous along
+    // the reduction as dot products; a dynamic number of rows gets both
+    // versions.
+    bool readsDirectly = isInnermost(op.getIndexingMapsArray()[1], loops.n);
+    std::optional<int64_t> rows = staticRows(op, loops);
+    bool fewRows = rows && *rows < packMinRows;
+    if (!readsDirectly && packMinRows > 0 &&
+        canSplitIntoDotProducts(op, loops, registerN)) {
+      if (fewRows) {
+        splitIntoDotProducts(rewriter, op, loops, registerN);
+        continue;
+      }
+      if (!rows) {
+        auto [few, many] = versionOnRows(rewriter, op, loops, packMinRows);
+        splitIntoDotProducts(rewriter, few, loops, registerN);
+        op = many;
+      }
+    }
     linalg::LinalgOp current = op;
     StringRef layout;
-    if (canPackRightHandSide(op, loops, registerN)) {
-      current = packRightHandSide(rewriter, op, loops, registerN);
+    if (canPackRightHandSide(op, loops, registerN) &&
+        !(readsDirectly && fewRows)) {
+      if (readsDirectly && !rows && packMinRows > 0) {
+        auto [direct, packed] = versionOnRows(rewriter, op, loops, packMinRows);
+        if (failed(tileContraction(rewriter, direct, loops)))
+          return signalPassFailure();
+        current = packed;
+      }
+      current = packRightHandSide(rewriter, current, loops, registerN);
       layout = "packed";
     } else if (!isInnermost(op.getIndexingMapsArray()[1], loops.n)) {
       current = transposeRightHandSide(rewriter, op, loops);
       layout = "transposed";
     }
-    if (current != op) {
+    if (!layout.empty()) {
       std::optional<ContractionLoops> rewritten =
           matchContraction(current, registerN);
       if (!rewritten ||

@@ -52,7 +52,8 @@ std::optional<int64_t> staticTripCount(linalg::LinalgOp op) {
 /// uses every row dimension, so each row needs its own tile of the producer
 /// and nothing is computed twice. The typical one is a norm's reduction,
 /// fused into the op that scales by it. A transposed attention input, read
-/// by every query row, is not one.
+/// by every query row, is not one; contractions are not either, except the
+/// partial sums of a dot product, which its sum reads row by row.
 llvm::SmallPtrSet<Operation *, 4>
 rowFusableProducers(linalg::LinalgOp op, ArrayRef<unsigned> rowDims) {
   llvm::SmallPtrSet<Operation *, 4> producers;
@@ -61,10 +62,10 @@ rowFusableProducers(linalg::LinalgOp op, ArrayRef<unsigned> rowDims) {
     AffineMap map = op.getMatchingIndexingMap(input);
     if (!producer || !producer.hasPureTensorSemantics() ||
         !input->get().hasOneUse() || !map.isProjectedPermutation() ||
-        linalg::isaContractionOpInterface(producer) ||
-        !llvm::all_of(rowDims, [&](unsigned dim) {
-          return map.isFunctionOfDim(dim);
-        }))
+        (linalg::isaContractionOpInterface(producer) &&
+         !producer->hasAttr(kPartialSumsAttr)) ||
+        !llvm::all_of(rowDims,
+                      [&](unsigned dim) { return map.isFunctionOfDim(dim); }))
       continue;
     producers.insert(producer);
   }
@@ -128,6 +129,78 @@ struct ForwardSingleElementRead : OpRewritePattern<vector::TransferReadOp> {
   }
 };
 
+/// Reads a static tensor that one vector write filled entirely (the zeroed
+/// partial sums of a dot product's row) from the vector instead, looking
+/// through slices that keep every element: the tensor, which would be a
+/// heap buffer per row, disappears.
+struct ForwardWholeTensorRead : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::TransferReadOp read,
+                                PatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(read.getBase().getType());
+    auto isWhole = [&](auto transfer, ShapedType shaped) {
+      return shaped.hasStaticShape() && !transfer.getMask() &&
+             transfer.getPermutationMap().isMinorIdentity() &&
+             transfer.getVectorType().getNumElements() ==
+                 shaped.getNumElements() &&
+             llvm::all_of(transfer.getIndices(),
+                          [](Value index) { return isZeroInteger(index); });
+    };
+    if (!type || !isWhole(read, type))
+      return failure();
+    Value tensor = read.getBase();
+    while (auto slice = tensor.getDefiningOp<tensor::ExtractSliceOp>()) {
+      if (slice.getSourceType().getNumElements() != type.getNumElements())
+        return failure();
+      tensor = slice.getSource();
+    }
+    auto write = tensor.getDefiningOp<vector::TransferWriteOp>();
+    if (!write || !isWhole(write, cast<ShapedType>(tensor.getType())))
+      return failure();
+    Value vector = write.getVector();
+    if (vector.getType() != read.getVectorType())
+      vector = vector::ShapeCastOp::create(rewriter, read.getLoc(),
+                                           read.getVectorType(), vector);
+    rewriter.replaceOp(read, vector);
+    return success();
+  }
+};
+
+/// The two loops a transposing copy exchanges: the output's innermost
+/// loop `write` and the input's innermost loop `read`.
+struct TransposeLoops {
+  unsigned read;
+  unsigned write;
+};
+
+/// Whether `op` only copies its one input to its output with the innermost
+/// dimension moved: linalg.transpose, or a generic that yields its input
+/// (the packing of a right-hand side stored as B[n, k], attention's keys
+/// turned into K^T). Tiled like any other op, each row would be a strided
+/// gather of `vector-size` elements that bufferization turns into a
+/// `memref.copy`, one runtime call per element.
+std::optional<TransposeLoops> matchTransposingCopy(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumParallelLoops() != op.getNumLoops())
+    return std::nullopt;
+  Block *body = op.getBlock();
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  if (!llvm::hasSingleElement(*body) || !yield || yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != body->getArgument(0))
+    return std::nullopt;
+  AffineMap in = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (in.getNumResults() == 0 || out.getNumResults() == 0)
+    return std::nullopt;
+  auto read = dyn_cast<AffineDimExpr>(in.getResults().back());
+  auto write = dyn_cast<AffineDimExpr>(out.getResults().back());
+  if (!read || !write || read == write ||
+      !in.isFunctionOfDim(write.getPosition()))
+    return std::nullopt;
+  return TransposeLoops{read.getPosition(), write.getPosition()};
+}
+
 struct TileGenericOpsPass
     : mlir::convseq::impl::TileGenericOpsPassBase<TileGenericOpsPass> {
   using Base::Base;
@@ -137,7 +210,72 @@ struct TileGenericOpsPass
 private:
   LogicalResult tileRows(RewriterBase &rewriter, linalg::LinalgOp op);
   LogicalResult tileVectors(RewriterBase &rewriter, linalg::LinalgOp op);
+  LogicalResult tileTransposingCopy(RewriterBase &rewriter, linalg::LinalgOp op,
+                                    const TransposeLoops &loops);
 };
+
+/// A transposing copy goes by square blocks of `transpose-block` elements
+/// of the two exchanged loops: rows over the other dimensions (or over
+/// blocks of the read loop when there are none and they divide it), then
+/// the blocks, each a transposed vector read and a plain vector write,
+/// which the vector lowering turns into register shuffles.
+LogicalResult TileGenericOpsPass::tileTransposingCopy(
+    RewriterBase &rewriter, linalg::LinalgOp op, const TransposeLoops &loops) {
+  unsigned numLoops = op.getNumLoops();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  auto isStatic = [&](unsigned dim) {
+    return !ShapedType::isDynamic(ranges[dim]);
+  };
+
+  SmallVector<int64_t> rowSizes(numLoops, 0);
+  for (unsigned dim = 0; dim < numLoops; ++dim)
+    if (dim != loops.read && dim != loops.write && ranges[dim] != 1)
+      rowSizes[dim] = 1;
+  if (llvm::all_of(rowSizes, [](int64_t size) { return size == 0; }) &&
+      isStatic(loops.read) && ranges[loops.read] > transposeBlock &&
+      ranges[loops.read] % transposeBlock == 0)
+    rowSizes[loops.read] = transposeBlock;
+  Operation *current = op;
+  if (llvm::any_of(rowSizes, [](int64_t size) { return size != 0; })) {
+    std::optional<int64_t> tripCount = staticTripCount(op);
+    LoopType loopType = tripCount && *tripCount < minParallelWork
+                            ? LoopType::ForOp
+                            : LoopType::ForallOp;
+    FailureOr<Tiled> rows = tileAndFuse(
+        rewriter, cast<TilingInterface>(op.getOperation()), rowSizes, loopType);
+    if (failed(rows))
+      return op.emitError("cannot tile into parallel rows");
+    current = rows->op;
+    ranges = cast<linalg::LinalgOp>(current).getStaticLoopRanges();
+  }
+
+  // The blocks; a loop whose last block is partial is peeled.
+  SmallVector<int64_t> sizes(numLoops, 0);
+  SmallVector<bool> peel;
+  for (unsigned dim : {loops.read, loops.write}) {
+    if (isStatic(dim) && ranges[dim] <= transposeBlock)
+      continue;
+    sizes[dim] = transposeBlock;
+    peel.push_back(!isStatic(dim) || ranges[dim] % transposeBlock != 0);
+  }
+  if (!peel.empty()) {
+    SmallVector<int64_t> interchange;
+    for (unsigned dim = 0; dim < numLoops; ++dim)
+      if (dim != loops.read && dim != loops.write)
+        interchange.push_back(dim);
+    interchange.append({loops.read, loops.write});
+    FailureOr<Tiled> blocks = tile(rewriter, cast<TilingInterface>(current),
+                                   sizes, LoopType::ForOp, interchange);
+    if (failed(blocks))
+      return current->emitError("cannot tile into transposed blocks");
+    current = blocks->op;
+    for (auto [loop, peelLoop] : llvm::zip_equal(blocks->loops, peel))
+      if (peelLoop)
+        loop->setAttr(kPeelAttr, rewriter.getUnitAttr());
+  }
+  current->setAttr(kVectorTileAttr, rewriter.getUnitAttr());
+  return success();
+}
 
 /// Level 1: one tile per row, i.e. per point of the parallel dimensions
 /// other than the last loop, in an scf.forall (an scf.for for small static
@@ -146,6 +284,8 @@ private:
 /// every op in a row is then tiled for vectors.
 LogicalResult TileGenericOpsPass::tileRows(RewriterBase &rewriter,
                                            linalg::LinalgOp op) {
+  if (std::optional<TransposeLoops> loops = matchTransposingCopy(op))
+    return tileTransposingCopy(rewriter, op, *loops);
   unsigned numLoops = op.getNumLoops();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -324,23 +464,38 @@ void vectorizeTiles(RewriterBase &rewriter, func::FuncOp func) {
   }
 }
 
+/// Appends the linalg ops on tensors of `region` that are not in a loop, in
+/// order: those at the top and in the branches of `scf.if`s (the packing of
+/// a weight in the many-rows version of a contraction).
+void collectUntiledOps(Region &region, SmallVectorImpl<linalg::LinalgOp> &ops) {
+  for (Block &block : region) {
+    for (Operation &op : block) {
+      if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+        if (linalgOp.hasPureTensorSemantics())
+          ops.push_back(linalgOp);
+      } else if (auto ifOp = dyn_cast<scf::IfOp>(op)) {
+        collectUntiledOps(ifOp.getThenRegion(), ops);
+        collectUntiledOps(ifOp.getElseRegion(), ops);
+      }
+    }
+  }
+}
+
 void TileGenericOpsPass::runOnOperation() {
   func::FuncOp func = getOperation();
   MLIRContext *ctx = &getContext();
-  if (vectorSize <= 0 || minParallelWork < 0) {
-    func.emitError() << "convseq-tile-generic-ops: vector-size must be "
-                        "positive and min-parallel-work not negative";
+  if (vectorSize <= 0 || minParallelWork < 0 || transposeBlock <= 0) {
+    func.emitError() << "convseq-tile-generic-ops: vector-size and "
+                        "transpose-block must be positive and "
+                        "min-parallel-work not negative";
     return signalPassFailure();
   }
 
-  // The ops still at the top of the function: contractions were already
-  // tiled into loops by convseq-tile-contractions. Consumers go first, so
-  // their producers can be fused into them.
+  // The ops still outside loops: contractions were already tiled into
+  // loops by convseq-tile-contractions. Consumers go first, so their
+  // producers can be fused into them.
   SmallVector<linalg::LinalgOp> ops;
-  for (Block &block : func.getBody())
-    for (auto op : block.getOps<linalg::LinalgOp>())
-      if (op.hasPureTensorSemantics())
-        ops.push_back(op);
+  collectUntiledOps(func.getBody(), ops);
   IRRewriter rewriter(ctx);
   for (linalg::LinalgOp op : llvm::reverse(ops)) {
     if (op->use_empty()) {
@@ -359,7 +514,8 @@ void TileGenericOpsPass::runOnOperation() {
     return signalPassFailure();
   {
     RewritePatternSet patterns(ctx);
-    patterns.add<ForwardSingleElementExtract, ForwardSingleElementRead>(ctx);
+    patterns.add<ForwardSingleElementExtract, ForwardSingleElementRead,
+                 ForwardWholeTensorRead>(ctx);
     if (failed(applyPatternsGreedily(func, std::move(patterns))))
       return signalPassFailure();
   }

@@ -17,6 +17,12 @@
 
 namespace mlir::convseq {
 
+/// Marks the partial sums of a contraction split into dot products
+/// (convseq-tile-contractions): convseq-tile-generic-ops computes them
+/// inside the rows of the sum that reads them, although they are a
+/// contraction.
+constexpr llvm::StringLiteral kPartialSumsAttr = "convseq.partial_sums";
+
 /// A tiled op and its loops, outermost first.
 struct Tiled {
   Operation *op;

@@ -74,6 +74,11 @@ void addBufferizationPasses(OpPassManager &pm) {
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createDropInPlaceResultsPass());
+  // A result computed in place on both sides of an scf.if (a contraction
+  // versioned on its row count, the packed side through a reshape of the
+  // buffer) is only seen to be the buffer itself once the reshapes fold,
+  // which out-parameter hoisting needs.
+  pm.addPass(createCanonicalizerPass());
   // The caller owns every buffer: results become out-parameters of the
   // (public) entry points, computed in place where the allocation can be
   // hoisted.

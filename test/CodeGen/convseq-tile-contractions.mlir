@@ -1,12 +1,21 @@
 // RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convseq-tile-contractions),canonicalize,cse)' | FileCheck %s
 
 // A linear layer as the models have it (tokens x d_model by d_model x d_ff,
-// the token count chosen at run time): the weight is packed into 16-wide
-// panels, rows are split into parallel blocks, each full 6 x 16 register
-// tile is one vector.contract per reduction step, its zero-filled
-// accumulator starts in registers and is stored once.
+// the token count chosen at run time). Fewer than 32 rows (a decoder step)
+// read the weight as it is; more pack it into 16-wide panels first. Rows
+// are split into parallel blocks, each full 6 x 16 register tile is one
+// vector.contract per reduction step, its zero-filled accumulator starts
+// in registers and is stored once.
 // CHECK-LABEL: func.func @linear
 //  CHECK-SAME:   %[[X:[^:]+]]: tensor<?x256xf32>, %[[W:[^:]+]]: tensor<256x512xf32>
+//       CHECK:   %[[M:.+]] = tensor.dim %[[X]]
+//       CHECK:   %[[FEW:.+]] = arith.cmpi ult, %[[M]], %c32
+//       CHECK:   scf.if %[[FEW]]
+//   CHECK-NOT:     linalg.generic
+//       CHECK:     scf.forall (%{{.+}}) = (0) to (%[[M]]) step (96)
+//       CHECK:           tensor.extract_slice %[[W]][0, %{{.+}}] [256, 16] [1, 1]
+//       CHECK:             vector.contract {{.+}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
+//       CHECK:   } else {
 //       CHECK:   %[[PANELS:.+]] = linalg.generic
 //  CHECK-SAME:     ins(%[[W]] : tensor<256x512xf32>) outs(%{{.+}} : tensor<32x256x16xf32>)
 //       CHECK:   %[[OUT:.+]] = tensor.expand_shape %{{.+}} {{\[\[}}0], [1, 2]]
@@ -33,6 +42,19 @@ func.func @linear(%x: tensor<?x256xf32>, %w: tensor<256x512xf32>) -> tensor<?x51
   %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<?x512xf32>) -> tensor<?x512xf32>
   %y = linalg.matmul ins(%x, %w : tensor<?x256xf32>, tensor<256x512xf32>) outs(%init : tensor<?x512xf32>) -> tensor<?x512xf32>
   return %y : tensor<?x512xf32>
+}
+
+// -----
+
+// A static row count decides at compile time: 4 rows read the weight
+// directly, without an scf.if.
+// CHECK-LABEL: func.func @few_rows
+//   CHECK-NOT:   scf.if
+//   CHECK-NOT:   linalg.generic
+//       CHECK:   vector.contract {{.+}} : vector<1xf32>, vector<1x16xf32> into vector<16xf32>
+func.func @few_rows(%x: tensor<4x256xf32>, %w: tensor<256x512xf32>, %init: tensor<4x512xf32>) -> tensor<4x512xf32> {
+  %y = linalg.matmul ins(%x, %w : tensor<4x256xf32>, tensor<256x512xf32>) outs(%init : tensor<4x512xf32>) -> tensor<4x512xf32>
+  return %y : tensor<4x512xf32>
 }
 
 // -----
@@ -122,4 +144,16 @@ func.func @weight_gradient(%x: tensor<?x?x64xf32>, %dy: tensor<?x?x32xf32>, %ini
   %dw = linalg.contract indexing_maps = [affine_map<(b, l, m, n) -> (b, l, m)>, affine_map<(b, l, m, n) -> (b, l, n)>, affine_map<(b, l, m, n) -> (m, n)>]
       ins(%x, %dy : tensor<?x?x64xf32>, tensor<?x?x32xf32>) outs(%init : tensor<64x32xf32>) -> tensor<64x32xf32>
   return %dw : tensor<64x32xf32>
+}
+
+// -----
+
+// pack-min-rows=0 packs whatever the number of rows, without an scf.if.
+// RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convseq-tile-contractions{pack-min-rows=0}),canonicalize,cse)' | FileCheck %s --check-prefix=ALWAYS
+// ALWAYS-LABEL: func.func @always_packed
+//   ALWAYS-NOT:   scf.if
+//       ALWAYS:   linalg.generic {{.+}} outs(%{{.+}} : tensor<32x256x16xf32>)
+func.func @always_packed(%x: tensor<?x256xf32>, %w: tensor<256x512xf32>, %init: tensor<?x512xf32>) -> tensor<?x512xf32> {
+  %y = linalg.matmul ins(%x, %w : tensor<?x256xf32>, tensor<256x512xf32>) outs(%init : tensor<?x512xf32>) -> tensor<?x512xf32>
+  return %y : tensor<?x512xf32>
 }

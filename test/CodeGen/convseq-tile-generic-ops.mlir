@@ -176,3 +176,48 @@ func.func @scores(%q: tensor<?x?x4x16xf32>, %k: tensor<?x4x?x16xf32>, %init: ten
   } -> tensor<?x4x?x?xf32>
   return %s : tensor<?x4x?x?xf32>
 }
+
+// -----
+
+// Tied embeddings packed for the logits: panels[n1][k][n0] = E[16 n1 + n0, k]
+// moves E's contiguous dimension. Parallel over the panels, each 16 x 256
+// transpose goes by 8 x 8 blocks: one transposed vector read and one
+// vector write, not a strided copy per 16 elements.
+// CHECK-LABEL: func.func @pack_transposed
+//       CHECK:   scf.forall (%[[N1:.+]]) in (500)
+//       CHECK:     scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %[[C8:.+]] iter_args
+//       CHECK:       scf.for %[[N0:.+]] = %{{.+}} to %{{.+}} step %[[C8]] iter_args
+//       CHECK:         %[[BLOCK:.+]] = vector.transfer_read {{.+}} permutation_map = #{{.+}}} : tensor<8x8xf32>, vector<8x8xf32>
+//       CHECK:         vector.transfer_write %[[BLOCK]], {{.+}} : vector<8x8xf32>, tensor<8x8xf32>
+//   CHECK-NOT:   tensor.insert_slice {{.+}} : tensor<16xf32>
+func.func @pack_transposed(%e: tensor<8000x256xf32>) -> tensor<500x256x16xf32> {
+  %init = tensor.empty() : tensor<500x256x16xf32>
+  %p = linalg.generic {indexing_maps = [affine_map<(n1, k, n0) -> (n1 * 16 + n0, k)>, affine_map<(n1, k, n0) -> (n1, k, n0)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%e : tensor<8000x256xf32>) outs(%init : tensor<500x256x16xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
+  } -> tensor<500x256x16xf32>
+  return %p : tensor<500x256x16xf32>
+}
+
+// -----
+
+// Attention's keys K[b, h, s, d] -> K^T[b, h, d, s] with s known at run
+// time: parallel over batch and head, 8 x 8 blocks, and the last columns
+// (s not a multiple of 8) peeled into a scalar transpose.
+// CHECK-LABEL: func.func @keys_transposed
+//       CHECK:   scf.forall (%{{.+}}, %{{.+}}) in (%{{.+}}, 4)
+//       CHECK:     scf.for %{{.+}} = %{{.+}} to %[[C64:.+]] step %[[C8:.+]] iter_args
+//       CHECK:       scf.for %{{.+}} = %{{.+}} to %[[FULL:.+]] step %[[C8]] iter_args
+//       CHECK:         vector.transfer_read {{.+}} permutation_map = #{{.+}}} : tensor<1x1x8x8xf32>, vector<8x8xf32>
+//       CHECK:       scf.for %{{.+}} = %[[FULL]] to %{{.+}} step %[[C8]] iter_args
+//       CHECK:         linalg.transpose ins(%{{.+}} : tensor<1x1x?x8xf32>)
+func.func @keys_transposed(%k: tensor<?x4x?x64xf32>) -> tensor<?x4x64x?xf32> {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %b = tensor.dim %k, %c0 : tensor<?x4x?x64xf32>
+  %s = tensor.dim %k, %c2 : tensor<?x4x?x64xf32>
+  %init = tensor.empty(%b, %s) : tensor<?x4x64x?xf32>
+  %t = linalg.transpose ins(%k : tensor<?x4x?x64xf32>) outs(%init : tensor<?x4x64x?xf32>) permutation = [0, 1, 3, 2]
+  return %t : tensor<?x4x64x?xf32>
+}
