@@ -13,7 +13,9 @@ and tcmalloc from Debian, then runs this script, which
     model at B=16, S in --lengths, T=S/4, ours (build/bench/forward_cpu.*
     ... train) and PyTorch's (bench/pytorch_bench.py), each configuration
     in a process of its own so that its peak RSS is its own;
- 3. times greedy decoding of 32 tokens from S=512 at batch 1 and 16 (ours);
+ 3. times greedy decoding of 32 tokens from S=512 at batch 1 and 16, ours
+    (build/bench/forward_cpu.* ... decode) and PyTorch's (the traced,
+    frozen incremental decoder step of bench/pytorch_models.py);
  4. writes every result as JSON (bench/results/<date>-<commit>.json), the
     tables between the bench markers of docs/benchmarks.md, and the plot
     docs/speed.png (training tokens/s against S).
@@ -128,12 +130,18 @@ def training(models, lengths, repeats, with_pytorch):
     return rows
 
 
-def decoding(models, repeats):
+def decoding(models, repeats, with_pytorch):
     rows = []
     for model in models:
         for b in [1, 16]:
-            log(f"decode {model} B={b}")
-            rows.append(ours(model, b, 512, 32, repeats, "decode"))
+            s, t = 512, 32
+            row = {"model": model, "B": b, "S": s, "T": t}
+            log(f"convseq decode {model} B={b}")
+            row["convseq"] = ours(model, b, s, t, repeats, "decode")
+            if with_pytorch:
+                log(f"pytorch decode {model} B={b}")
+                row["pytorch"] = pytorch("decode", model, b, s, t, repeats)
+            rows.append(row)
     return rows
 
 
@@ -198,19 +206,39 @@ def training_table(rows, peak):
     return "\n".join(lines)
 
 
+def decoding_rows(rows):
+    """Decoding rows as decoding() writes them; results from before
+    PyTorch decoded hold convseq's entries alone."""
+    return [row if "convseq" in row else
+            {"model": row.get("model", "?"), "B": row.get("B", ""),
+             "convseq": row} for row in rows]
+
+
 def decoding_table(rows):
-    lines = ["| model | B | ms per sequence | encoder ms | decoder_init ms | "
-             "decoder step ms | peak RSS |", "|---|---|---|---|---|---|---|"]
-    for entry in rows:
-        if "error" in entry:
-            lines.append(f"| {entry.get('model', '?')} | | {entry['error']} "
-                         "| | | | |")
-            continue
-        lines.append(
-            f"| {entry['model']} | {entry['B']} | "
-            f"{entry['ms_per_sequence']:.1f} | {entry['encoder_ms']:.1f} | "
-            f"{entry['decoder_init_ms']:.2f} | "
-            f"{entry['decoder_step_ms']:.2f} | {entry['peak_rss_mb']:,} MB |")
+    lines = ["| model | B | convseq ms per sequence | convseq encoder ms | "
+             "convseq decoder_init ms | convseq decoder step ms | "
+             "convseq peak RSS | PyTorch ms per sequence | PyTorch encoder ms "
+             "| PyTorch decoder_init ms | PyTorch decoder step ms | "
+             "PyTorch peak RSS | step speedup | decode speedup |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in decoding_rows(rows):
+        ours_, theirs = row.get("convseq", {}), row.get("pytorch", {})
+        cells = [row["model"], str(row["B"])]
+        for entry in (ours_, theirs):
+            if not entry:
+                cells += [""] * 5
+            elif "error" in entry:
+                cells += [entry["error"]] + [""] * 4
+            else:
+                cells += [f"{entry['ms_per_sequence']:.1f}",
+                          f"{entry['encoder_ms']:.1f}",
+                          f"{entry['decoder_init_ms']:.2f}",
+                          f"{entry['decoder_step_ms']:.2f}",
+                          f"{entry['peak_rss_mb']:,} MB"]
+        for key in ("decoder_step_ms", "ms_per_sequence"):
+            both = key in ours_ and key in theirs
+            cells.append(f"{theirs[key] / ours_[key]:.2f}x" if both else "")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -327,7 +355,9 @@ def write_docs(results, path):
     text += ["", "### Training step, B=16, T=S/4", "",
              training_table(results["training"], peak), ""]
     if results.get("decoding"):
-        text += ["### Greedy decoding of 32 tokens from S=512 (convseq)", "",
+        text += ["### Greedy decoding of 32 tokens from S=512", "",
+                 "Speedups are PyTorch's time over convseq's: per decoder "
+                 "step, and per sequence for the whole greedy decode.", "",
                  decoding_table(results["decoding"]), ""]
     if results.get("matmul"):
         text += ["### Generated matmul against OpenBLAS sgemm", "",
@@ -353,7 +383,9 @@ def main(argv):
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--lengths", default=",".join(map(str, LENGTHS)))
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--no-pytorch", action="store_true")
+    parser.add_argument("--no-pytorch", action="store_true",
+                        help="time convseq alone (training and decoding)")
+    parser.add_argument("--no-training", action="store_true")
     parser.add_argument("--no-decoding", action="store_true")
     parser.add_argument("--no-matmul", action="store_true")
     parser.add_argument("--no-docs", action="store_true",
@@ -384,10 +416,11 @@ def main(argv):
             default=None)
     if not args.no_pytorch:
         results["pytorch_gemm"] = pytorch("gemm", 2048)
-    results["training"] = training(models, lengths, args.repeats,
-                                   not args.no_pytorch)
+    results["training"] = [] if args.no_training else training(
+        models, lengths, args.repeats, not args.no_pytorch)
     if not args.no_decoding:
-        results["decoding"] = decoding(models, args.repeats)
+        results["decoding"] = decoding(models, args.repeats,
+                                       not args.no_pytorch)
 
     info = results["machine"]
     out_dir = os.path.join(ROOT, "bench", "results")

@@ -16,6 +16,15 @@ dynamic conv as k shifted multiply-adds on channels-last data with per-head
 kernels broadcast over the head's channels (F.conv1d cannot take a kernel
 per position; unfolding the window was slower). Attention is the standard matmul-softmax-matmul (1.13 has
 no fused attention on CPU).
+
+Decoding is incremental (spec section 4): `encode`, `decoder_init` (the
+cross-attention keys and values of every decoder layer, once per source)
+and `decoder_step`, one position of every row at a time, with a fixed-size
+state so that torch.jit.trace can record the step: each causal conv
+layer's last (k-1)*r GLU outputs (the step appends the new one and drops
+the oldest), or each self-attention layer's key/value cache preallocated
+for the whole output, written in place at the step's position, with the
+positions after it masked.
 """
 
 import math
@@ -28,13 +37,17 @@ PAD = 0
 
 
 class Config:
-    def __init__(self, name):
+    """A model of models/*-small.yaml by name; the sizes can be made smaller
+    for tests."""
+
+    def __init__(self, name, d=256, heads=4, ff=1024, layers=4, kernel=7,
+                 vocab=8000):
         self.name = name
         self.family = "transformer" if name.startswith("transformer") else "conv"
         self.variant = {"light": "lightweight"}.get(name.split("-")[0],
                                                     name.split("-")[0])
-        self.d, self.heads, self.ff = 256, 4, 1024
-        self.layers, self.kernel, self.vocab = 4, 7, 8000
+        self.d, self.heads, self.ff = d, heads, ff
+        self.layers, self.kernel, self.vocab = layers, kernel, vocab
         self.dropout = 0.1
 
 
@@ -70,12 +83,21 @@ class ConvBlock(nn.Module):
         else:
             self.w = nn.Parameter(torch.randn(d, k) * k ** -0.5)
 
+    def gated(self, x):
+        a, gate = self.glu(x).chunk(2, dim=-1)
+        return a * torch.sigmoid(gate)
+
+    def kernel(self):
+        """The depthwise kernel [D, k] of a lightweight or dilated conv."""
+        if self.c.variant == "lightweight":
+            return torch.softmax(self.w, dim=-1).repeat_interleave(
+                self.c.d // self.c.heads, 0)
+        return self.w
+
     def forward(self, x, pad_mask):
         c, k, r = self.c, self.k, self.dilation
         b, s, d = x.shape
-        a, gate = self.glu(x).chunk(2, dim=-1)
-        a = a * torch.sigmoid(gate)
-        a = a.masked_fill(pad_mask.unsqueeze(-1), 0.0)
+        a = self.gated(x).masked_fill(pad_mask.unsqueeze(-1), 0.0)
         left = (k - 1) * r if self.causal else (k // 2) * r
         right = (k - 1) * r - left
         if c.variant == "dynamic":
@@ -87,15 +109,31 @@ class ConvBlock(nn.Module):
                 out = out + kernels[..., j:j + 1] * heads[:, j:j + s]
             out = out.view(b, s, d)
         else:
-            w = self.w
-            if c.variant == "lightweight":
-                w = torch.softmax(w, dim=-1).repeat_interleave(d // c.heads, 0)
             # A depthwise conv1d (oneDNN): twice as fast here as shifted
             # multiply-adds, forward and backward.
             x = F.pad(a.transpose(1, 2), (left, right))
-            out = F.conv1d(x, w[:, None, :], dilation=r, groups=d)
+            out = F.conv1d(x, self.kernel()[:, None, :], dilation=r, groups=d)
             out = out.transpose(1, 2)
         return self.out(out)
+
+    def step(self, x, window):
+        """The causal conv of one position x [B, 1, D] (the decoder has no
+        padding), given the layer's last (k-1)*r GLU outputs `window`
+        [B, (k-1)*r, D]; returns the output and the window moved on by
+        one."""
+        b, _, d = x.shape
+        a = self.gated(x)
+        window = torch.cat([window, a], dim=1)
+        taps = window[:, ::self.dilation]  # [B, k, D], oldest first
+        if self.c.variant == "dynamic":
+            h = self.c.heads
+            kernels = torch.softmax(self.w_k(a).view(b, h, self.k), dim=-1)
+            out = kernels.transpose(1, 2)[..., None] * taps.view(
+                b, self.k, h, d // h)
+            out = out.sum(1).view(b, 1, d)
+        else:
+            out = (taps * self.kernel().t()).sum(1, keepdim=True)
+        return self.out(out), window[:, 1:]
 
 
 class Attention(nn.Module):
@@ -105,21 +143,44 @@ class Attention(nn.Module):
         self.q, self.kv, self.o = linear(c.d, c.d), linear(c.d, 2 * c.d), linear(c.d, c.d)
         self.drop = nn.Dropout(c.dropout)
 
-    def forward(self, x, memory, key_pad, causal):
+    def heads(self, x):
+        """[B, T, D] -> [B, H, T, D/H]."""
         b, t, d = x.shape
         h = self.c.heads
-        q = self.q(x).view(b, t, h, d // h).transpose(1, 2)
+        return x.view(b, t, h, d // h).transpose(1, 2)
+
+    def keys_values(self, memory):
         kk, v = self.kv(memory).chunk(2, dim=-1)
-        kk = kk.view(b, -1, h, d // h).transpose(1, 2)
-        v = v.view(b, -1, h, d // h).transpose(1, 2)
-        scores = q @ kk.transpose(-1, -2) / math.sqrt(d // h)
-        scores = scores.masked_fill(key_pad[:, None, None, :], float("-inf"))
-        if causal:
-            s = scores.shape[-1]
-            future = torch.ones(t, s, dtype=torch.bool).triu(1)
-            scores = scores.masked_fill(future, float("-inf"))
+        return self.heads(kk), self.heads(v)
+
+    def attend(self, x, kk, v, masks):
+        """The queries of x [B, T, D] over keys and values [B, H, S, D/H];
+        each of `masks` (broadcast to [B, H, T, S]) hides its true keys."""
+        b, t, d = x.shape
+        q = self.heads(self.q(x))
+        scores = q @ kk.transpose(-1, -2) / math.sqrt(self.c.d // self.c.heads)
+        for mask in masks:
+            scores = scores.masked_fill(mask, float("-inf"))
         p = self.drop(torch.softmax(scores, dim=-1))
         return self.o((p @ v).transpose(1, 2).reshape(b, t, d))
+
+    def forward(self, x, memory, key_pad, causal):
+        kk, v = self.keys_values(memory)
+        masks = [key_pad[:, None, None, :]]
+        if causal:
+            t, s = x.shape[1], memory.shape[1]
+            masks.append(torch.ones(t, s, dtype=torch.bool).triu(1))
+        return self.attend(x, kk, v, masks)
+
+    def step(self, x, position, cache_k, cache_v):
+        """Causal self-attention of one position x [B, 1, D] at `position`
+        ([1] int64) with key and value caches [B, H, T_max, D/H], which it
+        writes in place (the decoder has no padding)."""
+        kk, v = self.keys_values(x)
+        cache_k.index_copy_(2, position, kk)
+        cache_v.index_copy_(2, position, v)
+        future = torch.arange(cache_k.shape[2]) > position
+        return self.attend(x, cache_k, cache_v, [future])
 
 
 class FFN(nn.Module):
@@ -157,10 +218,26 @@ class Layer(nn.Module):
             x = x + self.drop(y)
         return x + self.drop(self.ffn(self.norms[-1](x)))
 
+    def step(self, x, position, cross, state):
+        """Decodes one position x [B, 1, D] of a decoder layer at inference
+        (no dropout): `cross` is the layer's (keys, values, source mask)
+        of decoder_init, `state` its conv window or (key, value) cache.
+        Returns x and the new state."""
+        y = self.norms[0](x)
+        if self.c.family == "conv":
+            y, state = self.mix.step(y, state)
+        else:
+            y = self.mix.step(y, position, *state)
+        x = x + y
+        kk, v, mask = cross
+        x = x + self.cross.attend(self.norms[1](x), kk, v, [mask])
+        return x + self.ffn(self.norms[-1](x)), state
 
-def sinusoids(length, d):
+
+def sinusoids(positions, d):
+    """The sinusoidal embeddings [len(positions), d] of int64 positions."""
     half = d // 2
-    t = torch.arange(length, dtype=torch.float32)[:, None]
+    t = positions.to(torch.float32)[:, None]
     rates = torch.pow(10000.0, -torch.arange(half, dtype=torch.float32) / (half - 1))
     return torch.cat([torch.sin(t * rates), torch.cos(t * rates)], dim=-1)
 
@@ -175,26 +252,109 @@ class Seq2Seq(nn.Module):
         self.enc_norm, self.dec_norm = RMSNorm(c.d), RMSNorm(c.d)
         self.drop = nn.Dropout(c.dropout)
 
-    def embed(self, ids):
+    def embed(self, ids, positions=None):
+        """ids [B, T] at `positions` (int64 [T]; 0 to T-1 by default)."""
         x = F.embedding(ids, self.embedding)
         if self.c.family == "transformer":
-            x = x + sinusoids(ids.shape[1], self.c.d)
+            if positions is None:
+                positions = torch.arange(ids.shape[1])
+            x = x + sinusoids(positions, self.c.d)
         return self.drop(x)
 
-    def forward(self, src, tgt):
+    def project(self, y):
+        """Logits of decoder outputs y."""
+        return self.dec_norm(y) @ self.embedding.t() * self.c.d ** -0.5
+
+    def encode(self, src):
+        """The encoder output (enc_out) and padding mask of `src` [B, S]."""
         src_pad = src == PAD
         x = self.embed(src)
         for layer in self.encoder:
             x = layer(x, src_pad)
-        memory = self.enc_norm(x)
-        inputs = F.pad(tgt[:, :-1], (1, 0), value=PAD)  # shifted right
+        return self.enc_norm(x), src_pad
+
+    def logits(self, src, inputs):
+        """Teacher-forced logits [B, T, V] of decoder inputs [B, T]."""
+        memory, src_pad = self.encode(src)
         y = self.embed(inputs)
         tgt_pad = torch.zeros_like(inputs, dtype=torch.bool)
         for layer in self.decoder:
             y = layer(y, tgt_pad, memory, src_pad)
-        logits = self.dec_norm(y) @ self.embedding.t() * self.c.d ** -0.5
+        return self.project(y)
+
+    def forward(self, src, tgt):
+        inputs = F.pad(tgt[:, :-1], (1, 0), value=PAD)  # shifted right
+        logits = self.logits(src, inputs)
         return F.cross_entropy(logits.reshape(-1, self.c.vocab), tgt.reshape(-1),
                                ignore_index=PAD)
+
+    def decoder_init(self, memory, src_pad):
+        """Each decoder layer's cross-attention (keys, values, source
+        mask), computed once per source."""
+        mask = src_pad[:, None, None, :]
+        return tuple((*layer.cross.keys_values(memory), mask)
+                     for layer in self.decoder)
+
+    def initial_state(self, batch, length):
+        """The decoding state before the first position: zero windows of
+        (k-1)*r GLU outputs per conv layer, or empty key and value caches
+        for `length` positions per self-attention layer."""
+        if self.c.family == "conv":
+            return tuple(torch.zeros(batch, (l.mix.k - 1) * l.mix.dilation,
+                                     self.c.d) for l in self.decoder)
+        shape = (batch, self.c.heads, length, self.c.d // self.c.heads)
+        return tuple((torch.zeros(shape), torch.zeros(shape))
+                     for _ in self.decoder)
+
+    def decoder_step(self, tokens, position, cross, state):
+        """Decodes the previous tokens [B] at `position` ([1] int64):
+        returns the logits [B, V] and the new state."""
+        y = self.embed(tokens[:, None], position)
+        new_state = []
+        for layer, layer_cross, layer_state in zip(self.decoder, cross, state):
+            y, layer_state = layer.step(y, position, layer_cross, layer_state)
+            new_state.append(layer_state)
+        return self.project(y)[:, 0], tuple(new_state)
+
+
+class DecoderStep(nn.Module):
+    """Seq2Seq.decoder_step as a module's forward, for torch.jit.trace."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens, position, cross, state):
+        return self.model.decoder_step(tokens, position, cross, state)
+
+
+def trace_step(model, batch, source, length):
+    """decoder_step traced at batch `batch`, source length `source` and
+    `length` output positions (the state's shapes are fixed by these), and
+    frozen: the parameters become constants, so that what depends on them
+    alone (the lightweight kernel's softmax and repeat_interleave, half of
+    an unfrozen step at B=1) is computed once."""
+    src = torch.randint(3, model.c.vocab, (batch, source))
+    cross = model.decoder_init(*model.encode(src))
+    example = (torch.zeros(batch, dtype=torch.int64),
+               torch.zeros(1, dtype=torch.int64), cross,
+               model.initial_state(batch, length))
+    return torch.jit.freeze(torch.jit.trace(DecoderStep(model).eval(),
+                                            example))
+
+
+def greedy(model, step, src, length):
+    """Greedy decoding of `length` tokens per row of src [B, S] (EOS does
+    not stop it) with a decoder step `step` (traced or not)."""
+    cross = model.decoder_init(*model.encode(src))
+    state = model.initial_state(src.shape[0], length)
+    tokens = torch.full((src.shape[0],), PAD, dtype=torch.int64)
+    out = []
+    for t in range(length):
+        logits, state = step(tokens, torch.tensor([t]), cross, state)
+        tokens = logits.argmax(-1)
+        out.append(tokens)
+    return torch.stack(out, dim=1)
 
 
 class Adafactor(torch.optim.Optimizer):
