@@ -78,9 +78,11 @@ def TileContractionsPass
     `[..., n / register-n, register-n]`. Packing reads and writes the
     weight once more, which only the reuse of many rows pays back: a
     weight already contiguous in `n` is read directly when there are
-    fewer than `pack-min-rows` rows, and a dynamic row count (batch times
-    positions) gets an `scf.if` choosing between the two at run time, so a
-    decoder step at batch 1 does not pack every weight at every token. The register loops are peeled so
+    fewer than `pack-min-rows` rows, and a right-hand side contiguous
+    along the reduction is split into 16-lane dot products. A row count
+    with one dynamic factor (the batch of a decoder step) gets an `scf.if`
+    choosing between the versions at run time; one with two (batch x
+    positions) is taken to be large. The register loops are peeled so
     full tiles have static shapes; those are vectorized to `vector.contract`
     in a `k` loop of step 1 and their accumulators hoisted out of it.
     Partial tiles at the edges are split into single rows, also vectorized.

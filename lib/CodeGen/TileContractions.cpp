@@ -365,6 +365,18 @@ std::optional<int64_t> staticRows(linalg::LinalgOp op,
   return rows;
 }
 
+/// Whether the number of rows of `op`, unknown at compile time, may be
+/// small: it has one dynamic factor (the batch of a decoder step, one
+/// position per sequence). With two (batch x positions) it is taken to be
+/// large, and a version for few rows would only cost buffers: bufferization
+/// gives each branch's result its own.
+bool mayHaveFewRows(linalg::LinalgOp op, const ContractionLoops &loops) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  return llvm::count_if(loops.dims.m, [&](unsigned dim) {
+           return ShapedType::isDynamic(ranges[dim]);
+         }) == 1;
+}
+
 /// Replaces `op` by an scf.if on its number of rows at run time, with a
 /// copy of `op` in each branch: the first for fewer than `minRows` rows,
 /// the second for the others. Returns the two copies.
@@ -590,8 +602,8 @@ void TileContractionsPass::runOnOperation() {
     // decoder step), it would read and write the whole right-hand side
     // once more than the contraction reads it, so a right-hand side that
     // is contiguous in `n` is then read as it is, and one contiguous along
-    // the reduction as dot products; a dynamic number of rows gets both
-    // versions.
+    // the reduction as dot products; a dynamic number of rows that may be
+    // small gets both versions.
     bool readsDirectly = isInnermost(op.getIndexingMapsArray()[1], loops.n);
     std::optional<int64_t> rows = staticRows(op, loops);
     bool fewRows = rows && *rows < packMinRows;
@@ -601,7 +613,7 @@ void TileContractionsPass::runOnOperation() {
         splitIntoDotProducts(rewriter, op, loops, registerN);
         continue;
       }
-      if (!rows) {
+      if (!rows && mayHaveFewRows(op, loops)) {
         auto [few, many] = versionOnRows(rewriter, op, loops, packMinRows);
         splitIntoDotProducts(rewriter, few, loops, registerN);
         op = many;
@@ -611,7 +623,8 @@ void TileContractionsPass::runOnOperation() {
     StringRef layout;
     if (canPackRightHandSide(op, loops, registerN) &&
         !(readsDirectly && fewRows)) {
-      if (readsDirectly && !rows && packMinRows > 0) {
+      if (readsDirectly && !rows && packMinRows > 0 &&
+          mayHaveFewRows(op, loops)) {
         auto [direct, packed] = versionOnRows(rewriter, op, loops, packMinRows);
         if (failed(tileContraction(rewriter, direct, loops)))
           return signalPassFailure();

@@ -148,6 +148,25 @@ func.func @weight_gradient(%x: tensor<?x?x64xf32>, %dy: tensor<?x?x32xf32>, %ini
 
 // -----
 
+// Batch x positions rows (two dynamic factors) are taken to be many: the
+// weight is packed, without a version for few rows.
+// CHECK-LABEL: func.func @many_rows
+//   CHECK-NOT:   scf.if
+//       CHECK:   linalg.generic {{.+}} outs(%{{.+}} : tensor<32x256x16xf32>)
+//       CHECK:   return
+func.func @many_rows(%x: tensor<?x?x256xf32>, %w: tensor<256x512xf32>, %init: tensor<?x?x512xf32>) -> tensor<?x?x512xf32> {
+  %y = linalg.generic {indexing_maps = [affine_map<(b, t, n, k) -> (b, t, k)>, affine_map<(b, t, n, k) -> (k, n)>, affine_map<(b, t, n, k) -> (b, t, n)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<?x?x256xf32>, tensor<256x512xf32>) outs(%init : tensor<?x?x512xf32>) {
+  ^bb0(%a: f32, %bb: f32, %acc: f32):
+    %p = arith.mulf %a, %bb : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<?x?x512xf32>
+  return %y : tensor<?x?x512xf32>
+}
+
+// -----
+
 // pack-min-rows=0 packs whatever the number of rows, without an scf.if.
 // RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convseq-tile-contractions{pack-min-rows=0}),canonicalize,cse)' | FileCheck %s --check-prefix=ALWAYS
 // ALWAYS-LABEL: func.func @always_packed
