@@ -135,6 +135,13 @@ def TileGenericOpsPass
     The last loop is peeled when its tiles are not all full; the full tiles
     are vectorized (`linalg::vectorize`, gathers included) and their
     accumulators hoisted. A partial tile stays a scalar loop.
+
+    A copy that moves the innermost dimension (`linalg.transpose`, the
+    packing of a right-hand side stored as `B[n, k]`) is tiled instead
+    into rows over its other dimensions and `transpose-block` squares of
+    the two it exchanges, each a transposed vector read and a vector
+    write. Ops in the branches of an `scf.if` (a contraction versioned on
+    its row count) are tiled like those at the top of the function.
   }];
   let options = [
     Option<"vectorSize", "vector-size", "int64_t", /*default=*/"16",
