@@ -31,28 +31,6 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
-def train(model_name, b, s, t, repeats):
-    torch.manual_seed(0)
-    config = pm.Config(model_name)
-    model = pm.Seq2Seq(config)
-    model.train()
-    optimizer = pm.Adafactor(model.parameters(), lr=1e-3)
-    src = torch.randint(3, config.vocab, (b, s))
-    tgt = torch.randint(3, config.vocab, (b, t))
-    seconds = []
-    for r in range(repeats + 1):  # the first step warms up
-        start = time.perf_counter()
-        pm.train_step(model, optimizer, src, tgt)
-        if r > 0:
-            seconds.append(time.perf_counter() - start)
-    seconds.sort()
-    median = seconds[len(seconds) // 2]
-    return {"system": "pytorch", "model": model_name, "entry": "train",
-            "B": b, "S": s, "T": t, "seconds": round(median, 4),
-            "tokens_per_second": round(b * (s + t) / median, 1),
-            "peak_rss_mb": peak_rss_mb(), "threads": torch.get_num_threads()}
-
-
 def median_seconds(repeats, run):
     seconds = []
     for _ in range(repeats):
@@ -61,6 +39,23 @@ def median_seconds(repeats, run):
         seconds.append(time.perf_counter() - start)
     seconds.sort()
     return seconds[len(seconds) // 2]
+
+
+def train(model_name, b, s, t, repeats):
+    torch.manual_seed(0)
+    config = pm.Config(model_name)
+    model = pm.Seq2Seq(config)
+    model.train()
+    optimizer = pm.Adafactor(model.parameters(), lr=1e-3)
+    src = torch.randint(3, config.vocab, (b, s))
+    tgt = torch.randint(3, config.vocab, (b, t))
+    pm.train_step(model, optimizer, src, tgt)  # warms up
+    median = median_seconds(
+        repeats, lambda: pm.train_step(model, optimizer, src, tgt))
+    return {"system": "pytorch", "model": model_name, "entry": "train",
+            "B": b, "S": s, "T": t, "seconds": round(median, 4),
+            "tokens_per_second": round(b * (s + t) / median, 1),
+            "peak_rss_mb": peak_rss_mb(), "threads": torch.get_num_threads()}
 
 
 @torch.inference_mode()

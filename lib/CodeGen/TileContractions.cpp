@@ -92,6 +92,28 @@ bool canTransposeRightHandSide(linalg::LinalgOp op,
          map.getResultPosition(getAffineDimExpr(loops.n, op.getContext()));
 }
 
+/// `value` viewed, without a copy, with its static innermost dimension
+/// split into [size / width, width].
+tensor::ExpandShapeOp expandInnermost(RewriterBase &rewriter, Location loc,
+                                      Value value, int64_t width) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank();
+  int64_t outer = type.getShape().back() / width;
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = outer;
+  shape.push_back(width);
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t d = 0; d < rank - 1; ++d)
+    reassociation.push_back({d});
+  reassociation.push_back({rank - 1, rank});
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, value);
+  sizes.back() = rewriter.getIndexAttr(outer);
+  sizes.push_back(rewriter.getIndexAttr(width));
+  return tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      reassociation, sizes);
+}
+
 /// Whether both operands of `op` are contiguous along its reduction, of
 /// static size a multiple of `width`, so splitIntoDotProducts applies: the
 /// scores q K^T of one query, the logits h E^T of one token.
@@ -117,31 +139,16 @@ void splitIntoDotProducts(RewriterBase &rewriter, linalg::LinalgOp op,
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
   unsigned numLoops = op.getNumLoops();
-  int64_t blocks = op.getStaticLoopRanges()[loops.k] / width;
   AffineExpr lane = getAffineDimExpr(numLoops, ctx);
 
   // An operand viewed with its innermost (reduction) dimension split into
   // [blocks, width], read at (..., k, lane).
   auto splitOperand = [&](Value operand, AffineMap map) {
-    auto type = cast<RankedTensorType>(operand.getType());
-    int64_t rank = type.getRank();
-    SmallVector<int64_t> shape(type.getShape());
-    shape.back() = blocks;
-    shape.push_back(width);
-    SmallVector<ReassociationIndices> reassociation;
-    for (int64_t d = 0; d < rank - 1; ++d)
-      reassociation.push_back({d});
-    reassociation.push_back({rank - 1, rank});
-    SmallVector<OpFoldResult> sizes =
-        tensor::getMixedSizes(rewriter, loc, operand);
-    sizes.back() = rewriter.getIndexAttr(blocks);
-    sizes.push_back(rewriter.getIndexAttr(width));
-    Value view = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get(shape, type.getElementType()),
-        operand, reassociation, sizes);
     SmallVector<AffineExpr> results(map.getResults());
     results.push_back(lane);
-    return std::make_pair(view, AffineMap::get(numLoops + 1, 0, results, ctx));
+    return std::make_pair(
+        expandInnermost(rewriter, loc, operand, width).getResult(),
+        AffineMap::get(numLoops + 1, 0, results, ctx));
   };
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   auto [lhs, lhsMap] = splitOperand(op.getDpsInputs()[0], maps[0]);
@@ -302,28 +309,17 @@ linalg::LinalgOp packRightHandSide(RewriterBase &rewriter, linalg::LinalgOp op,
         linalg::YieldOp::create(b, loc, args[0]);
       });
 
-  // The output viewed as [..., n / width, width].
+  // The output viewed as [..., n / width, width]. A zero-filled output is
+  // filled after the reshape, so the fill can still be fused into the tiles.
   Value init = op.getDpsInits()[0];
   auto initType = cast<RankedTensorType>(init.getType());
-  int64_t rank = initType.getRank();
-  SmallVector<int64_t> expandedShape(initType.getShape());
-  expandedShape.back() = n / width;
-  expandedShape.push_back(width);
-  SmallVector<ReassociationIndices> reassociation;
-  for (int64_t d = 0; d < rank - 1; ++d)
-    reassociation.push_back({d});
-  reassociation.push_back({rank - 1, rank});
-  auto expandedType = RankedTensorType::get(expandedShape, elementType);
-  SmallVector<OpFoldResult> expandedSizes =
-      tensor::getMixedSizes(rewriter, loc, init);
-  expandedSizes.back() = rewriter.getIndexAttr(n / width);
-  expandedSizes.push_back(rewriter.getIndexAttr(width));
-  // A zero-filled output is filled after the reshape, so the fill can still
-  // be fused into the tiles.
   auto fill = init.getDefiningOp<linalg::FillOp>();
-  Value expandedInit = tensor::ExpandShapeOp::create(
-      rewriter, loc, expandedType, fill ? fill.getOutputs()[0] : init,
-      reassociation, expandedSizes);
+  auto expanded = expandInnermost(
+      rewriter, loc, fill ? fill.getOutputs()[0] : init, width);
+  SmallVector<ReassociationIndices> reassociation =
+      expanded.getReassociationIndices();
+  auto expandedType = cast<RankedTensorType>(expanded.getType());
+  Value expandedInit = expanded;
   if (fill)
     expandedInit =
         linalg::FillOp::create(rewriter, loc, fill.getInputs()[0], expandedInit)
@@ -607,13 +603,13 @@ void TileContractionsPass::runOnOperation() {
     bool readsDirectly = isInnermost(op.getIndexingMapsArray()[1], loops.n);
     std::optional<int64_t> rows = staticRows(op, loops);
     bool fewRows = rows && *rows < packMinRows;
-    if (!readsDirectly && packMinRows > 0 &&
-        canSplitIntoDotProducts(op, loops, registerN)) {
+    bool versioned = !rows && packMinRows > 0 && mayHaveFewRows(op, loops);
+    if (!readsDirectly && canSplitIntoDotProducts(op, loops, registerN)) {
       if (fewRows) {
         splitIntoDotProducts(rewriter, op, loops, registerN);
         continue;
       }
-      if (!rows && mayHaveFewRows(op, loops)) {
+      if (versioned) {
         auto [few, many] = versionOnRows(rewriter, op, loops, packMinRows);
         splitIntoDotProducts(rewriter, few, loops, registerN);
         op = many;
@@ -623,8 +619,7 @@ void TileContractionsPass::runOnOperation() {
     StringRef layout;
     if (canPackRightHandSide(op, loops, registerN) &&
         !(readsDirectly && fewRows)) {
-      if (readsDirectly && !rows && packMinRows > 0 &&
-          mayHaveFewRows(op, loops)) {
+      if (readsDirectly && versioned) {
         auto [direct, packed] = versionOnRows(rewriter, op, loops, packMinRows);
         if (failed(tileContraction(rewriter, direct, loops)))
           return signalPassFailure();

@@ -208,11 +208,21 @@ struct TileGenericOpsPass
   void runOnOperation() override;
 
 private:
+  LoopType rowLoopType(linalg::LinalgOp op);
   LogicalResult tileRows(RewriterBase &rewriter, linalg::LinalgOp op);
   LogicalResult tileVectors(RewriterBase &rewriter, linalg::LinalgOp op);
   LogicalResult tileTransposingCopy(RewriterBase &rewriter, linalg::LinalgOp op,
                                     const TransposeLoops &loops);
 };
+
+/// The loop of `op`'s rows: an scf.forall, or an scf.for when the op is
+/// static and smaller than `min-parallel-work`, where forking costs more
+/// than the work.
+LoopType TileGenericOpsPass::rowLoopType(linalg::LinalgOp op) {
+  std::optional<int64_t> tripCount = staticTripCount(op);
+  return tripCount && *tripCount < minParallelWork ? LoopType::ForOp
+                                                   : LoopType::ForallOp;
+}
 
 /// A transposing copy goes by square blocks of `transpose-block` elements
 /// of the two exchanged loops: rows over the other dimensions (or over
@@ -237,12 +247,9 @@ LogicalResult TileGenericOpsPass::tileTransposingCopy(
     rowSizes[loops.read] = transposeBlock;
   Operation *current = op;
   if (llvm::any_of(rowSizes, [](int64_t size) { return size != 0; })) {
-    std::optional<int64_t> tripCount = staticTripCount(op);
-    LoopType loopType = tripCount && *tripCount < minParallelWork
-                            ? LoopType::ForOp
-                            : LoopType::ForallOp;
-    FailureOr<Tiled> rows = tileAndFuse(
-        rewriter, cast<TilingInterface>(op.getOperation()), rowSizes, loopType);
+    FailureOr<Tiled> rows =
+        tileAndFuse(rewriter, cast<TilingInterface>(op.getOperation()),
+                    rowSizes, rowLoopType(op));
     if (failed(rows))
       return op.emitError("cannot tile into parallel rows");
     current = rows->op;
@@ -300,15 +307,11 @@ LogicalResult TileGenericOpsPass::tileRows(RewriterBase &rewriter,
   if (rowDims.empty())
     return tileVectors(rewriter, op);
 
-  std::optional<int64_t> tripCount = staticTripCount(op);
-  LoopType loopType = tripCount && *tripCount < minParallelWork
-                          ? LoopType::ForOp
-                          : LoopType::ForallOp;
   llvm::SmallPtrSet<Operation *, 4> producers = rowFusableProducers(op, rowDims);
   SmallVector<Operation *> fused;
   FailureOr<Tiled> rows = tileAndFuse(
-      rewriter, cast<TilingInterface>(op.getOperation()), rowSizes, loopType,
-      /*interchange=*/{},
+      rewriter, cast<TilingInterface>(op.getOperation()), rowSizes,
+      rowLoopType(op), /*interchange=*/{},
       [&](OpResult producer, bool isDestination) {
         // Fills are fused wherever they are read, also as the init of a
         // fused producer: a shared zero tensor would otherwise be copied
