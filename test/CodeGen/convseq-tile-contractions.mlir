@@ -167,6 +167,36 @@ func.func @many_rows(%x: tensor<?x?x256xf32>, %w: tensor<256x512xf32>, %init: te
 
 // -----
 
+// The scores of one query per head (a decoder step's cross-attention):
+// the keys are contiguous along the reduction, and with a single row they
+// are neither transposed nor packed but read as 16-lane partial dot
+// products, P[.., l] = sum_j q[16 j + l] k[16 j + l], then summed.
+// CHECK-LABEL: func.func @one_query_scores
+//  CHECK-SAME:   %[[Q:[^:]+]]: tensor<?x4x1x64xf32>, %[[K:[^:]+]]: tensor<?x4x?x64xf32>
+//   CHECK-NOT:   linalg.transpose
+//   CHECK-DAG:   %[[QV:.+]] = tensor.expand_shape %[[Q]] {{.+}} into tensor<?x4x1x4x16xf32>
+//   CHECK-DAG:   %[[KV:.+]] = tensor.expand_shape %[[K]] {{.+}} into tensor<?x4x?x4x16xf32>
+//       CHECK:   %[[P:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "parallel"]
+//  CHECK-SAME:     ins(%[[QV]], %[[KV]] :
+//  CHECK-SAME:     outs(%{{.+}} : tensor<?x4x1x?x16xf32>)
+//  CHECK-SAME:     convseq.partial_sums
+//       CHECK:   linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+//  CHECK-SAME:     ins(%[[P]] : tensor<?x4x1x?x16xf32>)
+//   CHECK-NOT:   linalg.transpose
+//       CHECK:   return
+func.func @one_query_scores(%q: tensor<?x4x1x64xf32>, %k: tensor<?x4x?x64xf32>, %init: tensor<?x4x1x?xf32>) -> tensor<?x4x1x?xf32> {
+  %s = linalg.generic {indexing_maps = [affine_map<(b, h, t, s, d) -> (b, h, t, d)>, affine_map<(b, h, t, s, d) -> (b, h, s, d)>, affine_map<(b, h, t, s, d) -> (b, h, t, s)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : tensor<?x4x1x64xf32>, tensor<?x4x?x64xf32>) outs(%init : tensor<?x4x1x?xf32>) {
+  ^bb0(%a: f32, %bb: f32, %acc: f32):
+    %p = arith.mulf %a, %bb : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<?x4x1x?xf32>
+  return %s : tensor<?x4x1x?xf32>
+}
+
+// -----
+
 // pack-min-rows=0 packs whatever the number of rows, without an scf.if.
 // RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convseq-tile-contractions{pack-min-rows=0}),canonicalize,cse)' | FileCheck %s --check-prefix=ALWAYS
 // ALWAYS-LABEL: func.func @always_packed
