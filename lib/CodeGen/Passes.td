@@ -36,6 +36,42 @@ def DropInPlaceResultsPass
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def ShrinkBufferLifetimesPass
+    : Pass<"convseq-shrink-buffer-lifetimes", "::mlir::func::FuncOp"> {
+  let summary = "Allocates each buffer at its first use and frees it after its last";
+  let description = [{
+    Runs after the buffer deallocation pipeline, which frees every buffer
+    at the end of the block that allocated it: in a straight-line entry
+    point, at the very end. A training step then holds every temporary of
+    the forward and backward passes at once, and its peak memory is the sum
+    of all its buffers. Bufferization also allocates where the tensor was
+    created, and CSE merges equal `tensor.empty` ops: a backward-pass
+    temporary can be allocated in the forward pass.
+
+    For each `memref.alloc` and each unconditional `memref.dealloc` of a
+    `memref.alloc` of the same block, this pass moves the allocation down
+    to just before the first operation of the block that uses the buffer or
+    any view of it, and the dealloc up to just after the last one. Views are
+    those of `BufferViewFlowAnalysis`: subviews, casts, reshapes, loop and
+    branch results, and, conservatively, the memref results of any other
+    operation taking the buffer. A use nested in a loop or a branch is a use
+    by that op. A dealloc whose buffer may flow out of its block is left
+    where it is.
+
+    ```mlir
+    %a = memref.alloc() : memref<16xf32>        // moved down
+    ... no use of %a ...
+    // to here,
+    linalg.fill ins(%c0 : f32) outs(%a : memref<16xf32>)
+    linalg.copy ins(%a : memref<16xf32>) outs(%out : memref<16xf32>)
+    // memref.dealloc %a is moved here,
+    ... no use of %a ...
+    memref.dealloc %a : memref<16xf32>          // from here.
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def OutlineParallelLoopsPass
     : Pass<"convseq-outline-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "Moves each outermost scf.parallel into a function of its own";

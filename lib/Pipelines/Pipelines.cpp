@@ -124,6 +124,10 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
     pm.addPass(createCSEPass());
   }
   addBufferizationPasses(pm);
+  // Deallocation frees every buffer at the end of its block: free each one
+  // after its last use instead, so that a step's peak memory is what is
+  // live at once, not the sum of all its buffers.
+  pm.addNestedPass<func::FuncOp>(createShrinkBufferLifetimesPass());
 
   // C interfaces for our entry points only: before libm declarations exist.
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
@@ -173,6 +177,10 @@ void mlir::convseq::buildLinalgToGPUPipeline(
     OpPassManager &pm, const GPUPipelineOptions &options) {
   addBufferizationPasses(pm);
   pm.addNestedPass<func::FuncOp>(createPrepareGPULoopsPass());
+  // Free buffers after their last use (as on the CPU), once the
+  // preparation has moved scalar loads down to their stores: it moves them
+  // only past ops that neither write nor free memory.
+  pm.addNestedPass<func::FuncOp>(createShrinkBufferLifetimesPass());
   // No canonicalization before the mapping: it would inline the
   // one-iteration loops of the serial computations back into the host.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());

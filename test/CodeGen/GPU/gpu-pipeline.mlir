@@ -4,7 +4,8 @@
 // RUN: %if ptxas %{ convseq-opt %s -split-input-file --convseq-to-llvm-cuda='chip=sm_80' | FileCheck %s --check-prefix=CUBIN80 %}
 
 // A lightweight conv block through the GPU pipeline. The host allocates in
-// device memory and launches kernels in order on one stream (async tokens),
+// device memory (each buffer just before its first kernel) and launches
+// kernels in order on one stream (async tokens),
 // waiting once at the end; every kernel is a one-dimensional grid of
 // 256-thread blocks, reductions (the projections' dot products, the
 // convolution's taps) are loops inside a thread. Kernels the block uses
@@ -12,7 +13,8 @@
 // CHECK-LABEL: func.func @lightweight(
 //   CHECK-NOT:   memref.alloc
 //       CHECK:   %[[START:.+]] = gpu.wait async
-//       CHECK:   gpu.alloc async [%[[START]]]
+//       CHECK:   gpu.launch_func async [%[[START]]]
+//       CHECK:   gpu.alloc async [%{{.+}}]
 //       CHECK:   gpu.launch_func async [%{{.+}}] @kernels::@lightweight_kernel_1 blocks in (%{{.+}}, %c1, %c1) threads in (%c256, %c1, %c1)
 //       CHECK:   gpu.launch_func async [%{{.+}}] @kernels::@lightweight_kernel_1 blocks
 //   CHECK-NOT:   memref.load
