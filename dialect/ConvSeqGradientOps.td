@@ -75,7 +75,11 @@ class ConvSeq_UnaryGradOp<string mnemonic, string summaryText,
 
 def ConvSeq_ReluGradOp : ConvSeq_UnaryGradOp<"relu_grad",
     "gradient of convseq.relu", [{
-    `dx = x > 0 ? dy : 0` (the subgradient 0 at 0, as PyTorch).
+    `dx = x > 0 ? dy : 0` (the subgradient 0 at 0, as PyTorch). The VJP of
+    `convseq.relu` passes the relu's result as `x` (positive exactly where
+    the relu's input is), or the result of a dropout of it when `dy` is the
+    same dropout's gradient: either is kept for the backward pass anyway,
+    and the relu's input need not be.
 
     ```mlir
     %dx = convseq.relu_grad %x, %dy : tensor<2x16x256xf32>

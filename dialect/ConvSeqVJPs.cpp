@@ -57,11 +57,41 @@ SmallVector<Value> GLUOp::buildVJP(OpBuilder &b, ValueRange resultGradients,
   return grads;
 }
 
+/// The tensor relu_grad reads its mask from, given the gradient `grad` of
+/// relu's result: one positive exactly where relu's input is, wherever
+/// `grad` is not zero, and kept for the backward pass anyway, so that relu's
+/// input need not be.
+/// - relu's result: positive exactly where its input is.
+/// - In an FFN, relu's result goes through dropout (T5) into the output
+///   projection, whose weight gradient keeps the dropout's result. `grad`
+///   is then the same dropout (same key) of the dropout's gradient, zero
+///   wherever the mask dropped an element; where it kept one, the
+///   dropout's result is relu's times 1 / (1 - rate), with the same sign.
+static Value maskForGradient(ReluOp relu, Value grad) {
+  auto gradDropout = grad.getDefiningOp<DropoutOp>();
+  if (!gradDropout)
+    return relu.getResult();
+  auto sameMask = [&](DropoutOp dropout) {
+    return dropout.getSeed() == gradDropout.getSeed() &&
+           dropout.getStep() == gradDropout.getStep() &&
+           dropout.getRate() == gradDropout.getRate() &&
+           dropout.getStream() == gradDropout.getStream() &&
+           dropout.getType() == gradDropout.getType();
+  };
+  for (Operation *user : relu.getResult().getUsers())
+    if (auto dropout = dyn_cast<DropoutOp>(user);
+        dropout && dropout != gradDropout && sameMask(dropout))
+      return dropout.getResult();
+  return relu.getResult();
+}
+
 SmallVector<Value> ReluOp::buildVJP(OpBuilder &b, ValueRange resultGradients,
                                     ArrayRef<bool> wanted) {
   SmallVector<Value> grads = noGradients(*this);
   if (wanted[0])
-    grads[0] = ReluGradOp::create(b, getLoc(), getInput(), resultGradients[0]);
+    grads[0] = ReluGradOp::create(b, getLoc(),
+                                  maskForGradient(*this, resultGradients[0]),
+                                  resultGradients[0]);
   return grads;
 }
 

@@ -81,3 +81,56 @@ func.func @unused(%logits: tensor<2x7xf32> {convseq.io = "logits"}, %ids: tensor
   %l = convseq.cross_entropy %logits, %ids : (tensor<2x7xf32>, tensor<2xi32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// A relu's gradient reads the relu's result, not its input: an FFN keeps only
+// its hidden activation for the backward pass.
+
+// CHECK-LABEL: func.func @ffn_vjp(
+// CHECK-SAME:    %[[X:[^:]+]]: tensor<2x4xf32> {convseq.io = "x"},
+// CHECK-SAME:    %[[W1:[^:]+]]: tensor<4x8xf32> {convseq.param = "w1"},
+// CHECK-SAME:    %[[W2:[^:]+]]: tensor<8x4xf32> {convseq.param = "w2"},
+// CHECK:         %[[PRE:.+]] = convseq.linear %[[X]], %[[W1]]
+// CHECK:         %[[H:.+]] = convseq.relu %[[PRE]]
+// CHECK-NOT:     %[[PRE]]
+// CHECK:         convseq.linear_weight_grad %[[H]],
+// CHECK-NOT:     %[[PRE]]
+// CHECK:         convseq.relu_grad %[[H]],
+// CHECK-NOT:     %[[PRE]]
+// CHECK:         return
+func.func @ffn(%x: tensor<2x4xf32> {convseq.io = "x"},
+               %w1: tensor<4x8xf32> {convseq.param = "w1"},
+               %w2: tensor<8x4xf32> {convseq.param = "w2"}) -> (tensor<2x4xf32> {convseq.io = "y"}) {
+  %pre = convseq.linear %x, %w1 : (tensor<2x4xf32>, tensor<4x8xf32>) -> tensor<2x8xf32>
+  %h = convseq.relu %pre : tensor<2x8xf32>
+  %y = convseq.linear %h, %w2 : (tensor<2x8xf32>, tensor<8x4xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// With T5's dropout after the relu, the mask comes from the dropout's result
+// (kept for the output projection's weight gradient): the gradient reaching
+// the relu is zero wherever the same key dropped an element.
+
+// CHECK-LABEL: func.func @ffn_dropout_vjp(
+// CHECK:         %[[PRE:.+]] = convseq.linear
+// CHECK:         %[[H:.+]] = convseq.relu %[[PRE]]
+// CHECK:         %[[HD:.+]] = convseq.dropout %[[H]] rng(%[[SEED:[^,]+]], %[[STEP:[^)]+]]) {rate = 1.000000e-01 : f64, stream = 4 : i64}
+// CHECK:         convseq.linear_weight_grad %[[HD]],
+// CHECK:         %[[DH:.+]] = convseq.dropout %{{.+}} rng(%[[SEED]], %[[STEP]]) {rate = 1.000000e-01 : f64, stream = 4 : i64}
+// CHECK:         convseq.relu_grad %[[HD]], %[[DH]]
+// CHECK:         return
+func.func @ffn_dropout(%x: tensor<2x4xf32> {convseq.io = "x"},
+                       %w1: tensor<4x8xf32> {convseq.param = "w1"},
+                       %w2: tensor<8x4xf32> {convseq.param = "w2"},
+                       %seed: i64 {convseq.io = "seed"}, %step: i64 {convseq.io = "step"})
+    -> (tensor<2x4xf32> {convseq.io = "y"}) {
+  %pre = convseq.linear %x, %w1 : (tensor<2x4xf32>, tensor<4x8xf32>) -> tensor<2x8xf32>
+  %h = convseq.relu %pre : tensor<2x8xf32>
+  %hd = convseq.dropout %h rng(%seed, %step) {rate = 1.0e-01 : f64, stream = 4 : i64}
+      : (tensor<2x8xf32>, i64, i64) -> tensor<2x8xf32>
+  %y = convseq.linear %hd, %w2 : (tensor<2x8xf32>, tensor<8x4xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}

@@ -177,6 +177,7 @@ INSTANTIATE_TEST_SUITE_P(
         CHECKED(dynamic_even_causal), CHECKED(dilated_masked),
         CHECKED(dilated_even_causal), CHECKED(apply_mask), CHECKED(rms_norm),
         CHECKED(embedding), CHECKED(add_positions), CHECKED(dropout),
+        CHECKED(relu_dropout),
         CHECKED(heads), CHECKED(attention_masked), CHECKED(attention_causal),
         CHECKED(attention_dropout), CHECKED(cross_entropy),
         CHECKED(cross_entropy_smoothed), CHECKED(residual_reuse),

@@ -121,6 +121,16 @@ module @gradient_checks {
     return %y : tensor<2x3x8xf64>
   }
 
+  func.func @relu_dropout(%x: tensor<2x3x8xf64> {convseq.io = "x"}, %seed: i64 {convseq.io = "seed"}, %step: i64 {convseq.io = "step"})
+      -> (tensor<2x3x8xf64> {convseq.io = "y"}) {
+    // T5's FFN hidden layer: relu's gradient reads its mask from the
+    // dropout's result.
+    %h = convseq.relu %x : tensor<2x3x8xf64>
+    %y = convseq.dropout %h rng(%seed, %step) {rate = 3.0e-01 : f64, stream = 2 : i64}
+        : (tensor<2x3x8xf64>, i64, i64) -> tensor<2x3x8xf64>
+    return %y : tensor<2x3x8xf64>
+  }
+
   func.func @heads(%x: tensor<2x3x4xf64> {convseq.io = "x"}, %w: tensor<2x2x3x2xf64> {convseq.io = "w"})
       -> (tensor<2x3x4xf64> {convseq.io = "y"}) {
     // split_heads, an element-wise op on the split value and merge_heads.
