@@ -4,6 +4,8 @@
 
 #include "mlir/Dialect/Bufferization/Transforms/BufferViewFlowAnalysis.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::convseq {
 #define GEN_PASS_DEF_SHRINKBUFFERLIFETIMESPASS
@@ -76,6 +78,14 @@ struct ShrinkBufferLifetimesPass
     : mlir::convseq::impl::ShrinkBufferLifetimesPassBase<
           ShrinkBufferLifetimesPass> {
   void runOnOperation() override {
+    // A size read from a view (`memref.dim` of an expand_shape, which
+    // bufferization leaves when a tensor.empty takes its sizes from another
+    // one) would otherwise count as a use and pin the buffer there.
+    RewritePatternSet patterns(&getContext());
+    memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+
     BufferViewFlowAnalysis aliases(getOperation());
     SmallVector<memref::AllocOp> allocs;
     SmallVector<memref::DeallocOp> deallocs;

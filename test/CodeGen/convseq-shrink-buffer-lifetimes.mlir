@@ -65,6 +65,36 @@ func.func @sink(%x: memref<16xf32>, %out: memref<16xf32>) {
 
 // -----
 
+// A size read from a view of a buffer is not a use of it: the read is
+// resolved to the size the view was made with, and %a is allocated after %b
+// is freed.
+
+// CHECK-LABEL: func.func @size_of_a_view(
+// CHECK-SAME:    %[[N:[^:]+]]: index,
+// CHECK-NEXT:    %[[B:.+]] = memref.alloc(%[[N]]) : memref<?x2x16xf32>
+// CHECK-NEXT:    linalg.copy
+// CHECK-NEXT:    linalg.copy
+// CHECK-NEXT:    memref.dealloc %[[B]]
+// CHECK-NEXT:    %[[A:.+]] = memref.alloc(%[[N]]) : memref<?x32xf32>
+// CHECK-NEXT:    linalg.copy
+// CHECK-NEXT:    memref.dealloc %[[A]]
+// CHECK-NEXT:    return
+func.func @size_of_a_view(%n: index, %x: memref<?x32xf32>, %y: memref<?x2x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %a = memref.alloc(%n) : memref<?x32xf32>
+  %view = memref.expand_shape %a [[0], [1, 2]] output_shape [%n, 2, 16] : memref<?x32xf32> into memref<?x2x16xf32>
+  %size = memref.dim %view, %c0 : memref<?x2x16xf32>
+  %b = memref.alloc(%size) : memref<?x2x16xf32>
+  linalg.copy ins(%y : memref<?x2x16xf32>) outs(%b : memref<?x2x16xf32>)
+  linalg.copy ins(%b : memref<?x2x16xf32>) outs(%y : memref<?x2x16xf32>)
+  linalg.copy ins(%x : memref<?x32xf32>) outs(%a : memref<?x32xf32>)
+  memref.dealloc %a : memref<?x32xf32>
+  memref.dealloc %b : memref<?x2x16xf32>
+  return
+}
+
+// -----
+
 // Uses through views count: a subview, a reshape of it, and the memref an
 // unknown op (a call) returns, which may be the buffer itself.
 

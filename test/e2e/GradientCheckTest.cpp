@@ -169,19 +169,20 @@ TEST_P(GradientCheck, VJPMatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(
     Ops, GradientCheck,
-    ::testing::Values(
-        CHECKED(linear), CHECKED(linear_transposed_scaled), CHECKED(glu),
-        CHECKED(relu), CHECKED(gelu), CHECKED(softmax),
-        CHECKED(lightweight_odd_masked), CHECKED(lightweight_even_causal),
-        CHECKED(lightweight_even_centred), CHECKED(dynamic_odd_masked),
-        CHECKED(dynamic_even_causal), CHECKED(dilated_masked),
-        CHECKED(dilated_even_causal), CHECKED(apply_mask), CHECKED(rms_norm),
-        CHECKED(embedding), CHECKED(add_positions), CHECKED(dropout),
-        CHECKED(relu_dropout),
-        CHECKED(heads), CHECKED(attention_masked), CHECKED(attention_causal),
-        CHECKED(attention_dropout), CHECKED(cross_entropy),
-        CHECKED(cross_entropy_smoothed), CHECKED(residual_reuse),
-        CHECKED(reshape_then_softmax), CHECKED(two_results)),
+    ::testing::Values(CHECKED(linear), CHECKED(linear_transposed_scaled),
+                      CHECKED(glu), CHECKED(relu), CHECKED(gelu),
+                      CHECKED(softmax), CHECKED(lightweight_odd_masked),
+                      CHECKED(lightweight_even_causal),
+                      CHECKED(lightweight_even_centred),
+                      CHECKED(dynamic_odd_masked), CHECKED(dynamic_even_causal),
+                      CHECKED(dilated_masked), CHECKED(dilated_even_causal),
+                      CHECKED(apply_mask), CHECKED(rms_norm),
+                      CHECKED(embedding), CHECKED(add_positions),
+                      CHECKED(dropout), CHECKED(relu_dropout), CHECKED(heads),
+                      CHECKED(attention_masked), CHECKED(attention_causal),
+                      CHECKED(attention_dropout), CHECKED(cross_entropy),
+                      CHECKED(cross_entropy_smoothed), CHECKED(residual_reuse),
+                      CHECKED(reshape_then_softmax), CHECKED(two_results)),
     [](const auto &info) { return std::string(info.param.name); });
 
 } // namespace
