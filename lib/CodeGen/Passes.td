@@ -56,7 +56,9 @@ def ShrinkBufferLifetimesPass
     branch results, and, conservatively, the memref results of any other
     operation taking the buffer. A use nested in a loop or a branch is a use
     by that op. A dealloc whose buffer may flow out of its block is left
-    where it is.
+    where it is. Sizes read from views (`memref.dim` of an `expand_shape`)
+    are first resolved to the sizes the views were made with, so that they
+    do not count as uses.
 
     ```mlir
     %a = memref.alloc() : memref<16xf32>        // moved down
