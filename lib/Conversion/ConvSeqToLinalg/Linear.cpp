@@ -84,11 +84,23 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
 
     SmallVector<OpFoldResult> sizes = getSizes(rewriter, loc, input);
     sizes.back() = getSizes(rewriter, loc, weight)[transposed ? 0 : 1];
-    rewriter.replaceOp(op,
-                       buildScaledContraction(
-                           rewriter, loc, input, weight,
-                           {loops.withLast(k), weightMap, loops.withLast(n)},
-                           sizes, op.getScale().convertToDouble()));
+
+    // The scale goes on the narrower side: on the input when a row of it is
+    // shorter than a row of the output (the tied logits: K = 256 against
+    // N = 8000). The output is then the contraction's own result, one
+    // buffer instead of the contraction's and its scaled copy.
+    double scale = op.getScale().convertToDouble();
+    int64_t inWidth = cast<RankedTensorType>(input.getType()).getShape().back();
+    int64_t outWidth = cast<RankedTensorType>(op.getType()).getShape().back();
+    if (scale != 1.0 && !ShapedType::isDynamic(inWidth) &&
+        !ShapedType::isDynamic(outWidth) && inWidth < outWidth) {
+      input = scaleBy(rewriter, loc, input, scale);
+      scale = 1.0;
+    }
+    rewriter.replaceOp(op, buildScaledContraction(rewriter, loc, input, weight,
+                                                  {loops.withLast(k), weightMap,
+                                                   loops.withLast(n)},
+                                                  sizes, scale));
     return success();
   }
 };

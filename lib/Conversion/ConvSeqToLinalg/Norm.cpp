@@ -383,30 +383,31 @@ struct CrossEntropyGradLowering : OpConversionPattern<CrossEntropyGradOp> {
                      })
             .front();
 
+    // The logits are the destination, not an input: they are dead after
+    // this op in a training step, so bufferization writes the gradient over
+    // them instead of allocating a second [B, T, V] buffer (it copies them
+    // first where they are still read).
     Value vocab = tensor::DimOp::create(rewriter, loc, logits, rank - 1);
     AffineMap scalar = AffineMap::get(rank, 0, {}, ctx);
     rewriter.replaceOp(
         op,
         buildGeneric(
             rewriter, loc,
-            {logits, max, sumExp, targets, count, adaptor.getResultGrad()},
-            createEmpty(rewriter, loc, getSizes(rewriter, loc, logits),
-                        elementType),
-            {maps.full, maps.row, maps.row, maps.row, scalar, scalar,
-             maps.full},
+            {max, sumExp, targets, count, adaptor.getResultGrad()}, logits,
+            {maps.row, maps.row, maps.row, scalar, scalar, maps.full},
             SmallVector<utils::IteratorType>(rank,
                                              utils::IteratorType::parallel),
             [&](OpBuilder &b, Location l, ValueRange args) {
               auto constant = [&](double value) {
                 return floatConstant(b, l, elementType, value);
               };
-              Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
+              Value shifted = arith::SubFOp::create(b, l, args[5], args[0]);
               Value p = arith::DivFOp::create(
-                  b, l, math::ExpOp::create(b, l, shifted), args[2]);
+                  b, l, math::ExpOp::create(b, l, shifted), args[1]);
               Value column = linalg::IndexOp::create(b, l, rank - 1);
               Value isTarget =
                   arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, column,
-                                        clampedIndex(b, l, args[3], vocab));
+                                        clampedIndex(b, l, args[2], vocab));
               Value target = arith::SelectOp::create(
                   b, l, isTarget, constant(1.0 - smoothing), constant(0.0));
               Value grad = arith::SubFOp::create(b, l, p, target);
@@ -416,10 +417,10 @@ struct CrossEntropyGradLowering : OpConversionPattern<CrossEntropyGradOp> {
                     arith::DivFOp::create(
                         b, l, constant(smoothing),
                         indexToFloat(b, l, vocab, elementType)));
-              Value weight = arith::DivFOp::create(b, l, args[5], args[4]);
+              Value weight = arith::DivFOp::create(b, l, args[4], args[3]);
               Value scaled = arith::MulFOp::create(b, l, grad, weight);
               return SmallVector<Value>{arith::SelectOp::create(
-                  b, l, isPadId(b, l, args[3], padId), constant(0.0), scaled)};
+                  b, l, isPadId(b, l, args[2], padId), constant(0.0), scaled)};
             })
             .front());
     return success();

@@ -67,6 +67,22 @@ func.func @linear_weight_grad(%x: tensor<?x?x64xf32>, %dy: tensor<?x?x32xf32>) -
 
 // -----
 
+// The cross-entropy gradient is written over the logits (its destination),
+// not into a new tensor: in a training step the logits are dead after it,
+// so no second [B, T, V] buffer is allocated.
+// CHECK-LABEL: func.func @cross_entropy_grad
+// CHECK-SAME: (%[[L:.+]]: tensor<?x?x100xf32>, %[[T:.+]]: tensor<?x?xi32>, %[[DL:.+]]: tensor<f32>)
+// CHECK: %[[G:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel"]} ins(%{{.+}}, %{{.+}}, %[[T]], %{{.+}}, %[[DL]] : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xi32>, tensor<f32>, tensor<f32>) outs(%[[L]] : tensor<?x?x100xf32>)
+// CHECK: ^bb0(%[[MAX:.+]]: f32, %[[SUM:.+]]: f32, %{{.+}}: i32, %{{.+}}: f32, %{{.+}}: f32, %[[X:.+]]: f32):
+// CHECK: arith.subf %[[X]], %[[MAX]]
+// CHECK: return %[[G]]
+func.func @cross_entropy_grad(%l: tensor<?x?x100xf32>, %t: tensor<?x?xi32>, %dl: tensor<f32>) -> tensor<?x?x100xf32> {
+  %g = convseq.cross_entropy_grad %l, %t, %dl {pad_id = 0 : i64} : (tensor<?x?x100xf32>, tensor<?x?xi32>, tensor<f32>) -> tensor<?x?x100xf32>
+  return %g : tensor<?x?x100xf32>
+}
+
+// -----
+
 // The embedding gradient is a serial scatter-add over the positions that
 // skips ids outside [0, V).
 // CHECK-LABEL: func.func @embedding_grad

@@ -25,15 +25,31 @@ func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x256xf32>) -> tensor<?x?x
 }
 
 // The tied output embedding: the weight is read transposed through the
-// contraction's indexing maps, and the scale is an element-wise epilogue.
+// contraction's indexing maps. A row of the input (64) is shorter than a row
+// of the output (100), so the scale multiplies the input and the contraction
+// writes the logits directly.
 // CHECK-LABEL: func.func @logits
-// CHECK: %[[MM:.+]] = linalg.contract indexing_maps = [#[[OUT]], #[[WMAP]], #[[IN]]] ins(%{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<100x64xf32>)
-// CHECK: linalg.generic {{.+}} ins(%[[MM]] : tensor<?x?x100xf32>)
+// CHECK-SAME: (%[[X:.+]]: tensor<?x?x64xf32>, %[[E:.+]]: tensor<100x64xf32>)
+// CHECK: %[[XS:.+]] = linalg.generic {{.+}} ins(%[[X]] : tensor<?x?x64xf32>)
 // CHECK: %[[S:.+]] = arith.constant 1.250000e-01 : f32
 // CHECK: arith.mulf %{{.+}}, %[[S]] : f32
+// CHECK: %[[MM:.+]] = linalg.contract indexing_maps = [#[[OUT]], #[[WMAP]], #[[IN]]] ins(%[[XS]], %[[E]] : tensor<?x?x64xf32>, tensor<100x64xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[MM]]
 func.func @logits(%x: tensor<?x?x64xf32>, %e: tensor<100x64xf32>) -> tensor<?x?x100xf32> {
   %l = convseq.linear %x, %e {transpose_weight, scale = 0.125 : f64} : (tensor<?x?x64xf32>, tensor<100x64xf32>) -> tensor<?x?x100xf32>
   return %l : tensor<?x?x100xf32>
+}
+
+// Where the output row is the shorter (the input gradient of the logits,
+// 100 to 64), the scale stays an element-wise epilogue of the contraction.
+// CHECK-LABEL: func.func @narrowing
+// CHECK: %[[MM:.+]] = linalg.contract
+// CHECK: linalg.generic {{.+}} ins(%[[MM]] : tensor<?x?x64xf32>)
+// CHECK: arith.constant 1.250000e-01 : f32
+func.func @narrowing(%dy: tensor<?x?x100xf32>, %e: tensor<100x64xf32>) -> tensor<?x?x64xf32> {
+  %dx = convseq.linear %dy, %e {scale = 0.125 : f64} : (tensor<?x?x100xf32>, tensor<100x64xf32>) -> tensor<?x?x64xf32>
+  return %dx : tensor<?x?x64xf32>
 }
 
 // A matrix input is a plain matmul-shaped contraction.
