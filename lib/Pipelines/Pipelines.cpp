@@ -53,7 +53,7 @@ void mlir::convseq::buildLinalgPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (options.fuseElementwise) {
-    pm.addPass(createLinalgElementwiseOpFusionPass());
+    pm.addPass(createFuseElementwiseOpsPass());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 #include <cmath>
@@ -235,7 +236,11 @@ struct PaddingMaskLowering : OpConversionPattern<PaddingMaskOp> {
   }
 };
 
-/// result[..., 0] = start, result[..., t] = ids[..., t - 1].
+/// result[..., 0] = start, result[..., t] = ids[..., t - 1]: the start id
+/// filled in, and ids[..., :T-1] inserted at offset 1. Data movement only:
+/// an element-wise op reading ids[..., t - 1] with tensor.extract fuses into
+/// its consumer's tiles as a gather, which upstream's vectorizer cannot
+/// emit for a single element.
 struct ShiftRightLowering : OpConversionPattern<ShiftRightOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -246,30 +251,30 @@ struct ShiftRightLowering : OpConversionPattern<ShiftRightOp> {
     Value ids = adaptor.getIds();
     auto type = cast<RankedTensorType>(ids.getType());
     unsigned rank = type.getRank();
-    int64_t startId = op.getStartId();
-    Value init = createEmpty(rewriter, loc, getSizes(rewriter, loc, ids),
-                             type.getElementType());
-    rewriter.replaceOp(
-        op, buildElementwise(
-                rewriter, loc, ValueRange{}, init,
-                [&](OpBuilder &b, Location l, ValueRange) {
-                  SmallVector<Value> indices;
-                  for (unsigned d = 0; d < rank; ++d)
-                    indices.push_back(linalg::IndexOp::create(b, l, d));
-                  Value zero = arith::ConstantIndexOp::create(b, l, 0);
-                  Value isFirst = arith::CmpIOp::create(
-                      b, l, arith::CmpIPredicate::eq, indices.back(), zero);
-                  Value previous = arith::SubIOp::create(
-                      b, l, indices.back(),
-                      arith::ConstantIndexOp::create(b, l, 1));
-                  indices.back() =
-                      arith::SelectOp::create(b, l, isFirst, zero, previous);
-                  Value shifted = tensor::ExtractOp::create(b, l, ids, indices);
-                  Value start =
-                      intConstant(b, l, type.getElementType(), startId);
-                  return SmallVector<Value>{
-                      arith::SelectOp::create(b, l, isFirst, start, shifted)};
-                }));
+    SmallVector<OpFoldResult> sizes = getSizes(rewriter, loc, ids);
+    Value filled =
+        linalg::FillOp::create(
+            rewriter, loc,
+            intConstant(rewriter, loc, type.getElementType(), op.getStartId()),
+            createEmpty(rewriter, loc, sizes, type.getElementType()))
+            .getResult(0);
+
+    // All but the last position, max(T - 1, 0) of them.
+    Value length = getValueOrCreateConstantIndexOp(rewriter, loc, sizes.back());
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value kept = arith::MaxSIOp::create(
+        rewriter, loc, arith::SubIOp::create(rewriter, loc, length, one),
+        arith::ConstantIndexOp::create(rewriter, loc, 0));
+    SmallVector<OpFoldResult> keptSizes(sizes);
+    keptSizes.back() = kept;
+    SmallVector<OpFoldResult> zeros(rank, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> ones(rank, rewriter.getIndexAttr(1));
+    Value previous = tensor::ExtractSliceOp::create(rewriter, loc, ids, zeros,
+                                                    keptSizes, ones);
+    SmallVector<OpFoldResult> offsets(zeros);
+    offsets.back() = rewriter.getIndexAttr(1);
+    rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
+        op, previous, filled, offsets, keptSizes, ones);
     return success();
   }
 };

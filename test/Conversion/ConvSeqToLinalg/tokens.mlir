@@ -37,15 +37,19 @@ func.func @padding_mask(%ids: tensor<?x?xi64>) -> tensor<?x?xi1> {
   return %m : tensor<?x?xi1>
 }
 
-// Decoder inputs: the start id at position 0, else the previous target.
+// Decoder inputs: the start id at position 0, else the previous target:
+// ids[:, :T-1] inserted at offset 1 of a tensor filled with the start id.
 // CHECK-LABEL: func.func @shift_right
 // CHECK-SAME: (%[[T:.+]]: tensor<?x?xi32>)
-// CHECK: linalg.generic
-// CHECK: %[[POS:.+]] = linalg.index 1
-// CHECK: arith.cmpi eq, %[[POS]]
-// CHECK: tensor.extract %[[T]]
-// CHECK: arith.constant 7 : i32
-// CHECK: arith.select
+// CHECK-DAG: %[[START:.+]] = arith.constant 7 : i32
+// CHECK-DAG: %[[LEN:.+]] = tensor.dim %[[T]], %c1
+// CHECK: %[[FILLED:.+]] = linalg.fill ins(%[[START]] : i32)
+// CHECK: %[[MINUS:.+]] = arith.subi %[[LEN]], %c1
+// CHECK: %[[KEPT:.+]] = arith.maxsi %[[MINUS]], %c0
+// CHECK: %[[PREV:.+]] = tensor.extract_slice %[[T]][0, 0] [%{{.+}}, %[[KEPT]]] [1, 1]
+// CHECK: %[[R:.+]] = tensor.insert_slice %[[PREV]] into %[[FILLED]][0, 1] [%{{.+}}, %[[KEPT]]] [1, 1]
+// CHECK-NOT: tensor.extract %
+// CHECK: return %[[R]]
 func.func @shift_right(%t: tensor<?x?xi32>) -> tensor<?x?xi32> {
   %s = convseq.shift_right %t {start_id = 7 : i64} : tensor<?x?xi32>
   return %s : tensor<?x?xi32>
