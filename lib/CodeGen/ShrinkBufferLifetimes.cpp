@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/BufferViewFlowAnalysis.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::convseq {
@@ -17,16 +18,15 @@ using namespace mlir::convseq;
 
 namespace {
 
-/// The ops of `alloc`'s block that use the buffer or a view of it, `skip`
-/// aside, as their ancestors in that block; failure if a use is outside it.
+/// The ops of `block` that use `buffer` or a view of it, those in `skip`
+/// aside, as their ancestors in `block`; failure if a use is outside it.
 FailureOr<SmallVector<Operation *>>
-usersInBlock(memref::AllocOp alloc, Operation *skip,
+usersInBlock(Value buffer, Block *block, ArrayRef<Operation *> skip,
              const BufferViewFlowAnalysis &aliases) {
-  Block *block = alloc->getBlock();
   SmallVector<Operation *> users;
-  for (Value alias : aliases.resolve(alloc.getResult())) {
+  for (Value alias : aliases.resolve(buffer)) {
     for (Operation *user : alias.getUsers()) {
-      if (user == skip)
+      if (llvm::is_contained(skip, user))
         continue;
       Operation *ancestor = block->findAncestorOpInBlock(*user);
       if (!ancestor)
@@ -40,7 +40,7 @@ usersInBlock(memref::AllocOp alloc, Operation *skip,
 /// Moves `alloc` down to just before the first op that uses it.
 void sinkAlloc(memref::AllocOp alloc, const BufferViewFlowAnalysis &aliases) {
   FailureOr<SmallVector<Operation *>> users =
-      usersInBlock(alloc, /*skip=*/nullptr, aliases);
+      usersInBlock(alloc.getResult(), alloc->getBlock(), /*skip=*/{}, aliases);
   if (failed(users) || users->empty())
     return;
   Operation *first = users->front();
@@ -51,27 +51,56 @@ void sinkAlloc(memref::AllocOp alloc, const BufferViewFlowAnalysis &aliases) {
     alloc->moveBefore(first);
 }
 
+/// Whether `buffer` is new memory that nothing else aliases: a
+/// `memref.alloc`, or a result of an `scf.if` whose branches each yield
+/// such a buffer made inside them (a contraction versioned on its shape).
+bool isFreshBuffer(Value buffer) {
+  if (buffer.getDefiningOp<memref::AllocOp>())
+    return true;
+  auto ifOp = buffer.getDefiningOp<scf::IfOp>();
+  if (!ifOp || ifOp.getElseRegion().empty())
+    return false;
+  unsigned index = cast<OpResult>(buffer).getResultNumber();
+  return llvm::all_of(ifOp->getRegions(), [&](Region &branch) {
+    Value yielded = branch.front().getTerminator()->getOperand(index);
+    return branch.isAncestor(yielded.getParentRegion()) &&
+           isFreshBuffer(yielded);
+  });
+}
+
 /// Moves `dealloc` up to just after the last op that uses its buffer, or
-/// the allocation itself if nothing does. It stays if the buffer is not
-/// allocated in its block, or a view of it is used outside that block or
-/// after the dealloc.
+/// the op that defines the buffer if nothing does. The buffer is fresh (see
+/// above); the deallocation pipeline frees the result of an `scf.if`
+/// through its base (`memref.extract_strided_metadata`), which then moves
+/// along. The dealloc stays if the buffer is not defined in its block, or a
+/// view of it is used outside that block or after the dealloc.
 void hoistDealloc(memref::DeallocOp dealloc,
                   const BufferViewFlowAnalysis &aliases) {
-  auto alloc = dealloc.getMemref().getDefiningOp<memref::AllocOp>();
-  if (!alloc || alloc->getBlock() != dealloc->getBlock())
+  Block *block = dealloc->getBlock();
+  Value buffer = dealloc.getMemref();
+  SmallVector<Operation *, 2> moved = {dealloc};
+  if (auto metadata = buffer.getDefiningOp<memref::ExtractStridedMetadataOp>();
+      metadata && metadata.getBaseBuffer() == buffer &&
+      metadata->getBlock() == block) {
+    buffer = metadata.getSource();
+    moved.insert(moved.begin(), metadata);
+  }
+  Operation *definition = buffer.getDefiningOp();
+  if (!definition || definition->getBlock() != block || !isFreshBuffer(buffer))
     return;
   FailureOr<SmallVector<Operation *>> users =
-      usersInBlock(alloc, /*skip=*/dealloc, aliases);
+      usersInBlock(buffer, block, moved, aliases);
   if (failed(users))
     return;
-  Operation *last = alloc;
+  Operation *last = definition;
   for (Operation *user : *users) {
-    if (!user->isBeforeInBlock(dealloc))
+    if (!user->isBeforeInBlock(moved.front()))
       return;
     if (last->isBeforeInBlock(user))
       last = user;
   }
-  dealloc->moveAfter(last);
+  for (Operation *op : llvm::reverse(moved))
+    op->moveAfter(last);
 }
 
 struct ShrinkBufferLifetimesPass

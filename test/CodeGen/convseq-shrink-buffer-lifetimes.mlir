@@ -188,3 +188,48 @@ func.func @stays(%x: memref<16xf32>, %cond: i1, %out: memref<16xf32>) {
   memref.dealloc %x : memref<16xf32>
   return
 }
+
+// -----
+
+// A buffer yielded by an scf.if whose branches each allocate it (a
+// contraction versioned on its shape) is freed through its base after its
+// last use; the deallocation pipeline puts that at the end. One that may be
+// a buffer from outside (%x through the else branch) is not moved.
+
+// CHECK-LABEL: func.func @branch_result(
+// CHECK-SAME:    %[[C:[^:]+]]: i1, %[[X:[^:]+]]: memref<16xf32>, %[[OUT:[^:]+]]: memref<16xf32>)
+// CHECK:         %[[R:.+]] = scf.if %[[C]] -> (memref<16xf32>) {
+// CHECK:         linalg.copy ins(%[[R]] : memref<16xf32>) outs(%[[OUT]] : memref<16xf32>)
+// CHECK-NEXT:    %[[BASE:.+]], %{{.+}}, %{{.+}}, %{{.+}} = memref.extract_strided_metadata %[[R]]
+// CHECK-NEXT:    memref.dealloc %[[BASE]]
+// CHECK:         %[[S:.+]] = scf.if %[[C]] -> (memref<16xf32>) {
+// CHECK:         linalg.copy ins(%[[S]] : memref<16xf32>) outs(%[[OUT]] : memref<16xf32>)
+// CHECK-NEXT:    linalg.copy ins(%[[X]] : memref<16xf32>) outs(%[[OUT]] : memref<16xf32>)
+// CHECK-NEXT:    %[[SBASE:.+]], %{{.+}}, %{{.+}}, %{{.+}} = memref.extract_strided_metadata %[[S]]
+// CHECK-NEXT:    memref.dealloc %[[SBASE]]
+// CHECK-NEXT:    return
+func.func @branch_result(%c: i1, %x: memref<16xf32>, %out: memref<16xf32>) {
+  %r = scf.if %c -> (memref<16xf32>) {
+    %a = memref.alloc() : memref<16xf32>
+    linalg.copy ins(%x : memref<16xf32>) outs(%a : memref<16xf32>)
+    scf.yield %a : memref<16xf32>
+  } else {
+    %b = memref.alloc() : memref<16xf32>
+    linalg.copy ins(%x : memref<16xf32>) outs(%b : memref<16xf32>)
+    scf.yield %b : memref<16xf32>
+  }
+  linalg.copy ins(%r : memref<16xf32>) outs(%out : memref<16xf32>)
+  %s = scf.if %c -> (memref<16xf32>) {
+    %a = memref.alloc() : memref<16xf32>
+    scf.yield %a : memref<16xf32>
+  } else {
+    scf.yield %x : memref<16xf32>
+  }
+  linalg.copy ins(%s : memref<16xf32>) outs(%out : memref<16xf32>)
+  linalg.copy ins(%x : memref<16xf32>) outs(%out : memref<16xf32>)
+  %base, %offset, %size, %stride = memref.extract_strided_metadata %r : memref<16xf32> -> memref<f32>, index, index, index
+  memref.dealloc %base : memref<f32>
+  %sbase, %soffset, %ssize, %sstride = memref.extract_strided_metadata %s : memref<16xf32> -> memref<f32>, index, index, index
+  memref.dealloc %sbase : memref<f32>
+  return
+}

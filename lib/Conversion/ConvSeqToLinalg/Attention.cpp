@@ -26,6 +26,9 @@ namespace {
 
 using utils::IteratorType;
 
+/// Marks the ops of a gradient's recomputation of the forward pass.
+constexpr llvm::StringLiteral kRecomputeAttrName = "convseq.recompute";
+
 /// A contraction over a 5-loop nest whose loop `reduced` is summed; the
 /// maps say how lhs, rhs and the output are read.
 Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
@@ -174,9 +177,18 @@ struct DotProductAttentionGradLowering
           value = adaptor.getValue(), dOut = adaptor.getResultGrad();
     Type elementType = cast<RankedTensorType>(query.getType()).getElementType();
     double scale = op.getEffectiveScale();
+    Operation *previous = op->getPrevNode();
     Value probs = buildProbabilities(
         rewriter, loc, query, key, adaptor.getKeyMask(), op.getCausal(), scale);
     Value dropped = attentionDropout(rewriter, loc, op, adaptor, probs);
+    // The recomputation repeats the forward op's exactly; marked, CSE keeps
+    // it instead of reusing the forward's P and dropped P, which would then
+    // stay alive, [B, H, T, S] each, from the forward pass to this one.
+    for (Operation &built :
+         llvm::make_range(previous ? std::next(previous->getIterator())
+                                   : op->getBlock()->begin(),
+                          op->getIterator()))
+      built.setAttr(kRecomputeAttrName, rewriter.getUnitAttr());
 
     SmallVector<OpFoldResult> q = getSizes(rewriter, loc, query);
     SmallVector<OpFoldResult> k = getSizes(rewriter, loc, key);
