@@ -137,7 +137,14 @@ def TileContractionsPass
        dims by one): the unit of parallel work, small enough that the block
        of the left-hand side stays in L2;
     2. `scf.for` over the reduction in steps of `k-block`, so a panel of the
-       right-hand side (`k-block` x `register-n`) stays in L1;
+       right-hand side (`k-block` x `register-n`) stays in L1. Each panel
+       reads a compact copy of its rows of a left-hand side contiguous
+       along the reduction, whose own rows may be a multiple of 4 KiB apart
+       and fall into one L1 set. With this loop, an output wider than
+       `n-block` columns is first split into column blocks, so a row
+       block's output stays in L2 across the panels, and a zero-filled
+       output has its first panel split off, to start from zero
+       accumulators;
     3. `scf.for` over register tiles, `n` outer, `m` inner, `k` innermost with
        step 1: a `register-m` x `register-n` accumulator lives in vector
        registers for the whole reduction.
@@ -156,7 +163,8 @@ def TileContractionsPass
     full tiles have static shapes; those are vectorized to `vector.contract`
     in a `k` loop of step 1 and their accumulators hoisted out of it.
     Partial tiles at the edges are split into single rows, also vectorized.
-    A `linalg.fill` of the output is fused into the tiles. The default
+    A `linalg.fill` of the output is fused into the tiles (of the first
+    panel, with a loop over the reduction). The default
     6 x 16 tile is the largest that holds 12 AVX2 accumulators, two
     right-hand side vectors and a broadcast in 16 registers.
   }];
@@ -169,6 +177,9 @@ def TileContractionsPass
            "Rows per parallel block (a multiple of register-m)">,
     Option<"blockK", "k-block", "int64_t", /*default=*/"256",
            "Reduction step of the L1 panel">,
+    Option<"blockN", "n-block", "int64_t", /*default=*/"512",
+           "Columns per block when the reduction has more than one panel "
+           "(so a row block's output stays in L2 between panels)">,
     Option<"packMinRows", "pack-min-rows", "int64_t", /*default=*/"32",
            "Fewest rows for which a right-hand side contiguous in n is "
            "packed (a dynamic row count gets both versions)">,

@@ -76,6 +76,44 @@ func.func @long_reduction(%x: tensor<?x1024xf32>, %w: tensor<1024x256xf32>, %ini
 
 // -----
 
+// A long reduction into a zero-filled output that is wider than a column
+// block (512). Each row block goes by column blocks of 32 panels, so its
+// output stays in L2 across the reduction panels; the first panel is split
+// off and its tiles start from zero accumulators (no zeroed output written
+// and read back); every panel reads a compact copy of its part of A.
+// CHECK-LABEL: func.func @wide_long_reduction
+//  CHECK-SAME:   %[[X:[^:]+]]: tensor<192x1024xf32>
+//       CHECK:   %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : vector<6x1x16xf32>
+//   CHECK-NOT:   linalg.fill
+//       CHECK:   scf.forall (%[[ROW:.+]]) = (0) to (192) step (96)
+//       CHECK:     %[[ROWS:.+]] = tensor.extract_slice %[[X]][%[[ROW]], 0] [96, 1024]
+//       CHECK:     scf.for %{{.+}} = %c0 to %c64 step %c32 iter_args
+//       CHECK:       %[[FIRST_A:.+]] = tensor.extract_slice %[[ROWS]][0, 0] [96, 256]
+//       CHECK:       %[[COPY:.+]] = linalg.copy ins(%[[FIRST_A]] : tensor<96x256xf32>)
+//       CHECK:       scf.for %{{.+}} = %c0 to %c32 step %c1
+//       CHECK:         scf.for %{{.+}} = %c0 to %c96 step %c6
+//       CHECK:           tensor.extract_slice %[[COPY]]
+//       CHECK:           scf.for %{{.+}} = %c0 to %c256 step %c1 iter_args(%{{.+}} = %[[ZERO]])
+//       CHECK:             vector.contract
+//       CHECK:       scf.for %[[K:.+]] = %c0 to %c768 step %c256 iter_args
+//       CHECK:         %[[PANEL_A:.+]] = tensor.extract_slice %{{.+}}[0, %[[K]]] [96, 256]
+//       CHECK:         %[[PANEL_COPY:.+]] = linalg.copy ins(%[[PANEL_A]] : tensor<96x256xf32>)
+//       CHECK:         scf.for %{{.+}} = %c0 to %c32 step %c1
+//       CHECK:           scf.for %{{.+}} = %c0 to %c96 step %c6
+//       CHECK:             tensor.extract_slice %[[PANEL_COPY]]
+//       CHECK:             %[[ACC:.+]] = vector.transfer_read {{.+}} : tensor<6x1x16xf32>, vector<6x1x16xf32>
+//       CHECK:             scf.for %{{.+}} = %c0 to %c256 step %c1 iter_args(%{{.+}} = %[[ACC]])
+//       CHECK:               vector.contract
+func.func @wide_long_reduction(%x: tensor<192x1024xf32>, %w: tensor<1024x1024xf32>) -> tensor<192x1024xf32> {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<192x1024xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<192x1024xf32>) -> tensor<192x1024xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<192x1024xf32>, tensor<1024x1024xf32>) outs(%init : tensor<192x1024xf32>) -> tensor<192x1024xf32>
+  return %y : tensor<192x1024xf32>
+}
+
+// -----
+
 // Tied output embeddings: logits = h E^T. Packing reads E[n, k] into the
 // same k-contiguous panels, so the transposed weight needs no other path.
 // CHECK-LABEL: func.func @transposed_weight
