@@ -435,6 +435,19 @@ bool hasBooleanOperand(linalg::LinalgOp op) {
   });
 }
 
+/// Makes `op` read the static source of every input that is a tensor.cast
+/// erasing static sizes. Folding the peeled bounds leaves such a cast on a
+/// tile's input when its output does not change type: a reduction's
+/// loop-carried accumulator. The tiles of every long reduction (the row
+/// sums of a softmax over keys) then stayed scalar loops.
+void foldStaticInputCasts(RewriterBase &rewriter, linalg::LinalgOp op) {
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    auto cast = input->get().getDefiningOp<tensor::CastOp>();
+    if (cast && tensor::canFoldIntoConsumerOp(cast))
+      rewriter.modifyOpInPlace(op, [&] { input->set(cast.getSource()); });
+  }
+}
+
 /// Vectorizes every marked tile that peeling made static. Partial tiles
 /// keep their dynamic shape and become scalar loops.
 void vectorizeTiles(RewriterBase &rewriter, func::FuncOp func) {
@@ -445,6 +458,7 @@ void vectorizeTiles(RewriterBase &rewriter, func::FuncOp func) {
   });
   for (linalg::LinalgOp op : tiles) {
     op->removeAttr(kVectorTileAttr);
+    foldStaticInputCasts(rewriter, op);
     if (op.hasDynamicShape() || hasBooleanOperand(op))
       continue;
     // The tiles' unit loops go first: a window read `x[t + k]` with unit

@@ -109,6 +109,33 @@ func.func @scale_scores(%s: tensor<?x?xf32>, %init: tensor<?x?xf32>) -> tensor<?
 
 // -----
 
+// A long dynamic reduction (a softmax's sum over the keys): its full tiles
+// are 16-lane vector code too, although folding the peeled bounds leaves a
+// tensor.cast on their input (the output, a loop-carried accumulator, keeps
+// its type); they used to stay scalar adds, one dependent add per element.
+// CHECK-LABEL: func.func @row_sums
+//       CHECK:   scf.forall (%{{.+}}, %{{.+}}) in (%{{.+}}, 4) shared_outs
+//       CHECK:     %[[SPLIT:.+]] = affine.apply
+//       CHECK:     scf.for %{{.+}} = %{{.+}} to %[[SPLIT]] step %{{.+}} iter_args
+//   CHECK-NOT:       linalg.generic
+//       CHECK:       math.exp %{{.+}} : vector<16xf32>
+//       CHECK:       vector.multi_reduction <add>, %{{.+}} [0] : vector<16xf32> to f32
+//       CHECK:     scf.for %{{.+}} = %[[SPLIT]] to %{{.+}} step %{{.+}} iter_args
+//       CHECK:       linalg.generic
+//       CHECK:         math.exp %{{.+}} : f32
+func.func @row_sums(%s: tensor<?x4x?xf32>, %init: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %y = linalg.generic {indexing_maps = [affine_map<(b, h, j) -> (b, h, j)>, affine_map<(b, h, j) -> (b, h)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%s : tensor<?x4x?xf32>) outs(%init : tensor<?x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %e = math.exp %in : f32
+    %sum = arith.addf %out, %e : f32
+    linalg.yield %sum : f32
+  } -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
 // A small static op (a conv kernel's softmax) is not worth a fork: plain
 // loops, still vectorized.
 // CHECK-LABEL: func.func @kernel_softmax_max
