@@ -38,6 +38,58 @@ struct OneDimMultiReductionToReduction
   }
 };
 
+/// An `arith.mului_extended` of i32 vectors as two multiplies of 64-bit
+/// lanes, one of the even i32 lanes and one of the odd, each with the other
+/// half of every 64-bit lane zero: x86 selects each as one `vpmuludq`. The
+/// default lowering widens to i64 lanes and shuffles the halves back into
+/// place; the Philox rounds of the dropout masks, ten such products per
+/// element, were 60% shuffles and widening moves.
+struct MulUIExtendedByEvenAndOddLanes
+    : OpRewritePattern<arith::MulUIExtendedOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(arith::MulUIExtendedOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = dyn_cast<VectorType>(op.getLhs().getType());
+    if (!type || type.getRank() != 1 || type.isScalable() ||
+        !type.getElementType().isInteger(32) || type.getNumElements() % 2)
+      return failure();
+    Location loc = op.getLoc();
+    auto wide =
+        VectorType::get({type.getNumElements() / 2}, rewriter.getI64Type());
+    auto splat = [&](uint64_t value) -> Value {
+      return arith::ConstantOp::create(
+          rewriter, loc, wide, DenseElementsAttr::get(wide, APInt(64, value)));
+    };
+    Value lowHalf = splat(0xFFFFFFFFull);
+    Value highHalf = splat(0xFFFFFFFF00000000ull);
+    Value shift = splat(32);
+    // Lane 2i of an i32 vector is the low half of lane i of its i64 view.
+    Value lhs = vector::BitCastOp::create(rewriter, loc, wide, op.getLhs());
+    Value rhs = vector::BitCastOp::create(rewriter, loc, wide, op.getRhs());
+    auto evenLanes = [&](Value value) -> Value {
+      return arith::AndIOp::create(rewriter, loc, value, lowHalf);
+    };
+    auto oddLanes = [&](Value value) -> Value {
+      return arith::ShRUIOp::create(rewriter, loc, value, shift);
+    };
+    Value even =
+        arith::MulIOp::create(rewriter, loc, evenLanes(lhs), evenLanes(rhs));
+    Value odd =
+        arith::MulIOp::create(rewriter, loc, oddLanes(lhs), oddLanes(rhs));
+    Value low =
+        arith::OrIOp::create(rewriter, loc, evenLanes(even),
+                             arith::ShLIOp::create(rewriter, loc, odd, shift));
+    Value high = arith::OrIOp::create(
+        rewriter, loc, oddLanes(even),
+        arith::AndIOp::create(rewriter, loc, odd, highHalf));
+    rewriter.replaceOp(op,
+                       {vector::BitCastOp::create(rewriter, loc, type, low),
+                        vector::BitCastOp::create(rewriter, loc, type, high)});
+    return success();
+  }
+};
+
 struct LowerVectorsPass
     : mlir::convseq::impl::LowerVectorsPassBase<LowerVectorsPass> {
   void runOnOperation() override {
@@ -48,6 +100,7 @@ struct LowerVectorsPass
         patterns, vector::VectorContractLowering::OuterProduct);
     vector::populateVectorOuterProductLoweringPatterns(patterns);
     patterns.add<OneDimMultiReductionToReduction>(ctx, /*benefit=*/2);
+    patterns.add<MulUIExtendedByEvenAndOddLanes>(ctx);
     vector::populateVectorMultiReductionLoweringPatterns(
         patterns, vector::VectorMultiReductionLowering::InnerParallel);
     vector::populateVectorBroadcastLoweringPatterns(patterns);

@@ -254,7 +254,10 @@ def LowerVectorsPass : Pass<"convseq-lower-vectors", "::mlir::func::FuncOp"> {
     sums and products across a vector may be reassociated (a pairwise tree
     instead of one dependent add per element), and f32 `exp`, `expm1`,
     `log`, `log1p`, `log2`, `tanh` and `erf` become polynomial
-    approximations, vectorized, instead of a libm call per element.
+    approximations, vectorized, instead of a libm call per element. An
+    `arith.mului_extended` of i32 vectors (the Philox rounds of dropout)
+    becomes one 64-bit multiply of the even lanes and one of the odd, each
+    a single `vpmuludq` on x86, instead of widening and shuffling.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -19,7 +19,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <random>
 #include <string>
@@ -184,5 +187,66 @@ INSTANTIATE_TEST_SUITE_P(
                       CHECKED(cross_entropy_smoothed), CHECKED(residual_reuse),
                       CHECKED(reshape_then_softmax), CHECKED(two_results)),
     [](const auto &info) { return std::string(info.param.name); });
+
+/// Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1,
+/// 2, 3", SC 2011), written from the paper for this test: the first output
+/// word for `counter` and `key`.
+uint32_t philoxFirstWord(std::array<uint32_t, 4> c, std::array<uint32_t, 2> k) {
+  for (int round = 0; round < 10; ++round) {
+    uint64_t p0 = uint64_t{0xD2511F53u} * c[0];
+    uint64_t p1 = uint64_t{0xCD9E8D57u} * c[2];
+    c = {static_cast<uint32_t>(p1 >> 32) ^ c[1] ^ k[0],
+         static_cast<uint32_t>(p1),
+         static_cast<uint32_t>(p0 >> 32) ^ c[3] ^ k[1],
+         static_cast<uint32_t>(p0)};
+    k = {k[0] + 0x9E3779B9u, k[1] + 0xBB67AE85u};
+  }
+  return c[0];
+}
+
+TEST(Dropout, ReferencePhiloxMatchesKnownAnswer) {
+  // Random123's known-answer vector for philox4x32-10, zero counter and key.
+  EXPECT_EQ(philoxFirstWord({0, 0, 0, 0}, {0, 0}), 0x6627E8D5u);
+}
+
+/// Runs a dropout function on ones and checks every element: kept (scaled
+/// by 1 / (1 - rate)) iff the first Philox word for counter
+/// (e, stream, step) and key seed is >= rate * 2^32 (Dropout.cpp).
+void expectPhiloxMask(Entry entry, const convseq_arg_info *slots, size_t count,
+                      double rate, uint32_t stream) {
+  const uint64_t seed = 0x0123456789ABCDEFull;
+  const int64_t step = 5;
+  Inputs inputs;
+  inputs.scalars = {{"seed", static_cast<int64_t>(seed)}, {"step", step}};
+  for (size_t i = 0; i < count; ++i) {
+    if (slots[i].role == CONVSEQ_OUTPUT || slots[i].rank <= 0)
+      continue;
+    ref::Tensor<double> &x = inputs.floats[slots[i].name] =
+        ref::Tensor<double>(staticShape(slots[i]));
+    std::fill(x.data.begin(), x.data.end(), 1.0);
+  }
+  Tensors outputs = call(entry, slots, count, inputs);
+  const ref::Tensor<double> &y = outputs.at("y");
+  auto threshold = static_cast<uint32_t>(std::ldexp(rate, 32));
+  size_t kept = 0;
+  for (size_t e = 0; e < y.data.size(); ++e) {
+    uint32_t word = philoxFirstWord(
+        {static_cast<uint32_t>(e), static_cast<uint32_t>(uint64_t{e} >> 32),
+         stream, static_cast<uint32_t>(step)},
+        {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)});
+    bool keep = word >= threshold;
+    kept += keep;
+    EXPECT_EQ(y.data[e], keep ? 1.0 / (1.0 - rate) : 0.0) << "element " << e;
+  }
+  EXPECT_GT(kept, 0u);
+  EXPECT_LT(kept, y.data.size());
+}
+
+TEST(Dropout, PhiloxMasks) {
+  expectPhiloxMask(convseq_dropout, convseq_dropout_args,
+                   std::size(convseq_dropout_args), 0.3, 2);
+  expectPhiloxMask(convseq_dropout_rows, convseq_dropout_rows_args,
+                   std::size(convseq_dropout_rows_args), 0.5, 7);
+}
 
 } // namespace

@@ -121,6 +121,15 @@ module @gradient_checks {
     return %y : tensor<2x3x8xf64>
   }
 
+  // Rows of 37: two full 16-lane vector tiles and a scalar tail each, so
+  // the Dropout.PhiloxMasks test sees both forms of the mask code.
+  func.func @dropout_rows(%x: tensor<3x37xf64> {convseq.io = "x"}, %seed: i64 {convseq.io = "seed"}, %step: i64 {convseq.io = "step"})
+      -> (tensor<3x37xf64> {convseq.io = "y"}) {
+    %y = convseq.dropout %x rng(%seed, %step) {rate = 5.0e-01 : f64, stream = 7 : i64}
+        : (tensor<3x37xf64>, i64, i64) -> tensor<3x37xf64>
+    return %y : tensor<3x37xf64>
+  }
+
   func.func @relu_dropout(%x: tensor<2x3x8xf64> {convseq.io = "x"}, %seed: i64 {convseq.io = "seed"}, %step: i64 {convseq.io = "step"})
       -> (tensor<2x3x8xf64> {convseq.io = "y"}) {
     // T5's FFN hidden layer: relu's gradient reads its mask from the
