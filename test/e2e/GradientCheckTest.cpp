@@ -11,6 +11,9 @@
 // and the check is the norm-wise relative error |g - fd| / max(|g|, |fd|)
 // below 1e-6 (docs/training.md explains the choice).
 //
+// The Dropout tests check the compiled dropout masks element by element
+// against a Philox-4x32-10 written here from the paper.
+//
 //===----------------------------------------------------------------------===//
 
 #include "gradient_checks.h"
