@@ -423,9 +423,9 @@ private:
 /// the reduction) from a compact copy of the panel, rows `blockK` floats
 /// apart. A register tile reads 6 rows of A at once, and with the rows of
 /// the whole A apart (16 KiB at k = 4096) they all fall into the same L1
-/// set as the panel of B beside them: the copy took a 4096^3 matmul from
-/// 0.63 to 0.87 of OpenBLAS's speed in a paired run. It costs 1 / (2 n) of
-/// the panel's work.
+/// set as the panel of B beside them: in paired runs the copy took a
+/// 2048^3 matmul from 0.68 to 0.89 of OpenBLAS's speed (4096^3 is too noisy
+/// here to say). It costs 1 / (2 n) of the panel's work.
 void copyLeftPanel(RewriterBase &rewriter, linalg::LinalgOp op,
                    const ContractionLoops &loops) {
   if (!isInnermost(op.getIndexingMapsArray()[0], loops.k))
