@@ -348,17 +348,23 @@ linalg::LinalgOp packRightHandSide(RewriterBase &rewriter, linalg::LinalgOp op,
   return packed;
 }
 
+/// The product of the ranges of the loops `dims` of `op` if all are static.
+std::optional<int64_t> staticProduct(linalg::LinalgOp op,
+                                     ArrayRef<unsigned> dims) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t product = 1;
+  for (unsigned dim : dims) {
+    if (ShapedType::isDynamic(ranges[dim]))
+      return std::nullopt;
+    product *= ranges[dim];
+  }
+  return product;
+}
+
 /// The number of rows of `op` (the product of its `m` loops) if static.
 std::optional<int64_t> staticRows(linalg::LinalgOp op,
                                   const ContractionLoops &loops) {
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  int64_t rows = 1;
-  for (unsigned dim : loops.dims.m) {
-    if (ShapedType::isDynamic(ranges[dim]))
-      return std::nullopt;
-    rows *= ranges[dim];
-  }
-  return rows;
+  return staticProduct(op, loops.dims.m);
 }
 
 /// Whether the number of rows of `op`, unknown at compile time, may be
@@ -518,17 +524,11 @@ linalg::LinalgOp splitFirstPanel(RewriterBase &rewriter, linalg::LinalgOp &op,
 std::optional<int64_t>
 TileContractionsPass::columnBlockSize(linalg::LinalgOp op,
                                       const ContractionLoops &loops) {
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  int64_t columns = 1;
-  for (unsigned dim : loops.dims.n) {
-    if (ShapedType::isDynamic(ranges[dim]))
-      return std::nullopt;
-    columns *= ranges[dim];
-  }
-  if (columns <= blockN)
+  std::optional<int64_t> columns = staticProduct(op, loops.dims.n);
+  if (!columns || *columns <= blockN)
     return std::nullopt;
   unsigned outer = loops.dims.n.front();
-  int64_t inner = columns / ranges[outer];
+  int64_t inner = *columns / op.getStaticLoopRanges()[outer];
   return std::max<int64_t>(1, blockN / inner);
 }
 
