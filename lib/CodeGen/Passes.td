@@ -156,7 +156,11 @@ def TileContractionsPass
     weight once more, which only the reuse of many rows pays back: a
     weight already contiguous in `n` is read directly when there are
     fewer than `pack-min-rows` rows, and a right-hand side contiguous
-    along the reduction is split into 16-lane dot products. A row count
+    along the reduction is split into 16-lane dot products. Such few rows
+    are tiled differently: every row and every `few-rows-n` columns is a
+    parallel block (columns outermost, so each thread reads its part of
+    the weight once for all rows), computed as one 1 x `few-rows-n`
+    register tile over the whole reduction. A row count
     with one dynamic factor (the batch of a decoder step) gets an `scf.if`
     choosing between the versions at run time; one with two (batch x
     positions) is taken to be large. The register loops are peeled so
@@ -180,6 +184,10 @@ def TileContractionsPass
     Option<"blockN", "n-block", "int64_t", /*default=*/"512",
            "Columns per block when the reduction has more than one panel "
            "(so a row block's output stays in L2 between panels)">,
+    Option<"fewRowsN", "few-rows-n", "int64_t", /*default=*/"64",
+           "Columns of the parallel blocks, one register tile each, of a "
+           "contraction with fewer than pack-min-rows rows (a multiple of "
+           "register-n)">,
     Option<"packMinRows", "pack-min-rows", "int64_t", /*default=*/"32",
            "Fewest rows for which a right-hand side contiguous in n is "
            "packed (a dynamic row count gets both versions)">,

@@ -419,10 +419,13 @@ struct TileContractionsPass
 private:
   LogicalResult tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                                 const ContractionLoops &loops);
+  LogicalResult tileFewRows(RewriterBase &rewriter, linalg::LinalgOp op,
+                            const ContractionLoops &loops);
   std::optional<int64_t> columnBlockSize(linalg::LinalgOp op,
                                          const ContractionLoops &loops);
   LogicalResult tileRegisters(RewriterBase &rewriter, Operation *op,
-                              const ContractionLoops &loops, bool fuseFill);
+                              const ContractionLoops &loops, bool fuseFill,
+                              int64_t rows, int64_t columns);
 };
 
 /// Makes the panel `op` read its left-hand side A[m, k] (contiguous along
@@ -535,7 +538,8 @@ TileContractionsPass::columnBlockSize(linalg::LinalgOp op,
 LogicalResult TileContractionsPass::tileRegisters(RewriterBase &rewriter,
                                                   Operation *op,
                                                   const ContractionLoops &loops,
-                                                  bool fuseFill) {
+                                                  bool fuseFill, int64_t rows,
+                                                  int64_t columns) {
   // Register tiles: n, then m (the reduction loop of step 1 comes after
   // peeling, in vectorizeRegisterTiles). Outer n dimensions (panels) go one
   // at a time; the others are already 1 from the row blocks.
@@ -543,8 +547,8 @@ LogicalResult TileContractionsPass::tileRegisters(RewriterBase &rewriter,
   SmallVector<int64_t> registerSizes(numLoops, 0);
   for (unsigned dim : loops.dims.n)
     registerSizes[dim] = 1;
-  registerSizes[loops.n] = registerN;
-  registerSizes[loops.m] = registerM;
+  registerSizes[loops.n] = columns;
+  registerSizes[loops.m] = rows;
   SmallVector<int64_t> interchange;
   for (unsigned dim = 0; dim < numLoops; ++dim)
     if (dim != loops.n && dim != loops.m)
@@ -596,7 +600,8 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
   bool panelLoop =
       ShapedType::isDynamic(ranges[loops.k]) || ranges[loops.k] > blockK;
   if (!panelLoop)
-    return tileRegisters(rewriter, current, loops, /*fuseFill=*/true);
+    return tileRegisters(rewriter, current, loops, /*fuseFill=*/true, registerM,
+                         registerN);
 
   // 2. Column blocks: with a loop over the reduction, the row block's
   // output is read and written once per panel, and it should stay in L2
@@ -620,7 +625,8 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
   if (linalg::LinalgOp first =
           splitFirstPanel(rewriter, current, loops, blockK)) {
     copyLeftPanel(rewriter, first, loops);
-    if (failed(tileRegisters(rewriter, first, loops, /*fuseFill=*/true)))
+    if (failed(tileRegisters(rewriter, first, loops, /*fuseFill=*/true,
+                             registerM, registerN)))
       return failure();
   }
   SmallVector<int64_t> panelSizes(numLoops, 0);
@@ -633,7 +639,42 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
   copyLeftPanel(rewriter, cast<linalg::LinalgOp>(panels->op), loops);
 
   // 4. Register tiles.
-  return tileRegisters(rewriter, panels->op, loops, /*fuseFill=*/false);
+  return tileRegisters(rewriter, panels->op, loops, /*fuseFill=*/false,
+                       registerM, registerN);
+}
+
+/// The strategy for fewer than `pack-min-rows` rows (a decoder step), whose
+/// right-hand side is read as it is: the row blocks of tileContraction would
+/// leave one block, on one thread, whose 1 x `register-n` tiles are two
+/// dependent chains of `k` FMAs each, reading one cache line per 4 KiB row
+/// of the weight. Instead, every row and every `few-rows-n` columns is a
+/// parallel block, columns outermost so that each thread reads its own half
+/// of the weight once for all rows, and the block is one register tile of
+/// `few-rows-n` accumulators over the whole reduction.
+LogicalResult TileContractionsPass::tileFewRows(RewriterBase &rewriter,
+                                                linalg::LinalgOp op,
+                                                const ContractionLoops &loops) {
+  unsigned numLoops = op.getNumLoops();
+  SmallVector<int64_t> blockSizes(numLoops, 0);
+  SmallVector<int64_t> interchange;
+  for (unsigned dim : loops.dims.n) {
+    blockSizes[dim] = 1;
+    interchange.push_back(dim);
+  }
+  blockSizes[loops.n] = fewRowsN;
+  for (unsigned dim :
+       llvm::concat<const unsigned>(loops.dims.batch, loops.dims.m)) {
+    blockSizes[dim] = 1;
+    interchange.push_back(dim);
+  }
+  interchange.push_back(loops.k);
+  FailureOr<Tiled> blocks = tileAndFuse(
+      rewriter, cast<TilingInterface>(op.getOperation()), blockSizes,
+      scf::SCFTilingOptions::LoopType::ForallOp, interchange);
+  if (failed(blocks))
+    return op.emitError("cannot tile into parallel column blocks");
+  return tileRegisters(rewriter, blocks->op, loops, /*fuseFill=*/true,
+                       /*rows=*/1, fewRowsN);
 }
 
 /// Vectorizes every marked register tile to a vector.contract inside a
@@ -728,12 +769,12 @@ void TileContractionsPass::runOnOperation() {
   func::FuncOp func = getOperation();
   MLIRContext *ctx = &getContext();
   if (registerM <= 0 || registerN <= 0 || blockM <= 0 || blockK <= 0 ||
-      blockN <= 0 || blockM % registerM != 0 || blockN % registerN != 0 ||
-      packMinRows < 0) {
+      blockN <= 0 || fewRowsN <= 0 || blockM % registerM != 0 ||
+      blockN % registerN != 0 || fewRowsN % registerN != 0 || packMinRows < 0) {
     func.emitError() << "convseq-tile-contractions: tile sizes must be "
                         "positive, m-block a multiple of register-m, n-block "
-                        "a multiple of register-n and pack-min-rows not "
-                        "negative";
+                        "a multiple of register-n, few-rows-n a multiple of "
+                        "register-n and pack-min-rows not negative";
     return signalPassFailure();
   }
 
@@ -775,7 +816,7 @@ void TileContractionsPass::runOnOperation() {
         !(readsDirectly && fewRows)) {
       if (readsDirectly && versioned) {
         auto [direct, packed] = versionOnRows(rewriter, op, loops, packMinRows);
-        if (failed(tileContraction(rewriter, direct, loops)))
+        if (failed(tileFewRows(rewriter, direct, loops)))
           return signalPassFailure();
         current = packed;
       }
@@ -798,7 +839,9 @@ void TileContractionsPass::runOnOperation() {
       }
       loops = *rewritten;
     }
-    if (failed(tileContraction(rewriter, current, loops)))
+    bool direct = layout.empty() && readsDirectly && fewRows;
+    if (failed(direct ? tileFewRows(rewriter, current, loops)
+                      : tileContraction(rewriter, current, loops)))
       return signalPassFailure();
   }
 

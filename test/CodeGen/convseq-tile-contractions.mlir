@@ -2,8 +2,10 @@
 
 // A linear layer as the models have it (tokens x d_model by d_model x d_ff,
 // the token count chosen at run time). Fewer than 32 rows (a decoder step)
-// read the weight as it is; more pack it into 16-wide panels first. Rows
-// are split into parallel blocks, each full 6 x 16 register tile is one
+// read the weight as it is, in parallel blocks of one row and 64 columns
+// (columns outermost), each one 1 x 64 register tile over the whole
+// reduction. More rows pack the weight into 16-wide panels first; rows are
+// split into parallel blocks, each full 6 x 16 register tile is one
 // vector.contract per reduction step, its zero-filled accumulator starts
 // in registers and is stored once.
 // CHECK-LABEL: func.func @linear
@@ -12,9 +14,10 @@
 //       CHECK:   %[[FEW:.+]] = arith.cmpi ult, %[[M]], %c32
 //       CHECK:   scf.if %[[FEW]]
 //   CHECK-NOT:     linalg.generic
-//       CHECK:     scf.forall (%{{.+}}) = (0) to (%[[M]]) step (96)
-//       CHECK:           tensor.extract_slice %[[W]][0, %{{.+}}] [256, 16] [1, 1]
-//       CHECK:             vector.contract {{.+}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
+//       CHECK:     scf.forall (%[[COL:.+]], %{{.+}}) = (0, 0) to (512, %[[M]]) step (64, 1)
+//       CHECK:       tensor.extract_slice %[[W]][0, %[[COL]]] [256, 64] [1, 1]
+//       CHECK:       scf.for {{.+}} -> (vector<64xf32>)
+//       CHECK:         vector.contract {{.+}} : vector<1xf32>, vector<1x64xf32> into vector<64xf32>
 //       CHECK:   } else {
 //       CHECK:   %[[PANELS:.+]] = linalg.generic
 //  CHECK-SAME:     ins(%[[W]] : tensor<256x512xf32>) outs(%{{.+}} : tensor<32x256x16xf32>)
@@ -51,7 +54,8 @@ func.func @linear(%x: tensor<?x256xf32>, %w: tensor<256x512xf32>) -> tensor<?x51
 // CHECK-LABEL: func.func @few_rows
 //   CHECK-NOT:   scf.if
 //   CHECK-NOT:   linalg.generic
-//       CHECK:   vector.contract {{.+}} : vector<1xf32>, vector<1x16xf32> into vector<16xf32>
+//       CHECK:   scf.forall ({{.+}}) = (0, 0) to (512, 4) step (64, 1)
+//       CHECK:     vector.contract {{.+}} : vector<1xf32>, vector<1x64xf32> into vector<64xf32>
 func.func @few_rows(%x: tensor<4x256xf32>, %w: tensor<256x512xf32>, %init: tensor<4x512xf32>) -> tensor<4x512xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<4x256xf32>, tensor<256x512xf32>) outs(%init : tensor<4x512xf32>) -> tensor<4x512xf32>
   return %y : tensor<4x512xf32>
