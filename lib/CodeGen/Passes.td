@@ -135,7 +135,9 @@ def TileContractionsPass
 
     1. `scf.forall` over blocks of `m-block` rows (batch dims and outer `m`
        dims by one): the unit of parallel work, small enough that the block
-       of the left-hand side stays in L2;
+       of the left-hand side stays in L2. A static number of blocks that
+       is not a multiple of `threads` gets smaller blocks (a multiple of
+       `register-m` rows) that make it one;
     2. `scf.for` over the reduction in steps of `k-block`, so a panel of the
        right-hand side (`k-block` x `register-n`) stays in L1. Each panel
        reads a compact copy of its rows of a left-hand side contiguous
@@ -179,6 +181,10 @@ def TileContractionsPass
            "Columns of the register tile (a multiple of the vector width)">,
     Option<"blockM", "m-block", "int64_t", /*default=*/"96",
            "Rows per parallel block (a multiple of register-m)">,
+    Option<"threads", "threads", "int64_t", /*default=*/"1",
+           "Threads the parallel row blocks are balanced for: a static "
+           "number of blocks is made a multiple of it (with fewer rows "
+           "per block)">,
     Option<"blockK", "k-block", "int64_t", /*default=*/"256",
            "Reduction step of the L1 panel">,
     Option<"blockN", "n-block", "int64_t", /*default=*/"512",

@@ -423,6 +423,7 @@ private:
                             const ContractionLoops &loops);
   std::optional<int64_t> columnBlockSize(linalg::LinalgOp op,
                                          const ContractionLoops &loops);
+  int64_t rowBlockSize(linalg::LinalgOp op, const ContractionLoops &loops);
   LogicalResult tileRegisters(RewriterBase &rewriter, Operation *op,
                               const ContractionLoops &loops, bool fuseFill,
                               int64_t rows, int64_t columns);
@@ -535,6 +536,33 @@ TileContractionsPass::columnBlockSize(linalg::LinalgOp op,
   return std::max<int64_t>(1, blockN / inner);
 }
 
+/// Rows per parallel block of `op`: `m-block`, or fewer when the blocks'
+/// number is static and not a multiple of `threads`: then the fewest rows,
+/// a multiple of `register-m`, that make it one. A weight gradient has the
+/// layer's input width as rows: 256 rows in blocks of 96 made three blocks,
+/// and one of two threads computed two of them while the other waited.
+int64_t TileContractionsPass::rowBlockSize(linalg::LinalgOp op,
+                                           const ContractionLoops &loops) {
+  if (threads <= 1)
+    return blockM;
+  SmallVector<unsigned> outer(loops.dims.batch.begin(), loops.dims.batch.end());
+  llvm::append_range(outer, ArrayRef<unsigned>(loops.dims.m).drop_back());
+  std::optional<int64_t> others = staticProduct(op, outer);
+  int64_t rows = op.getStaticLoopRanges()[loops.m];
+  if (!others || ShapedType::isDynamic(rows))
+    return blockM;
+  auto isBalanced = [&](int64_t size) {
+    return llvm::divideCeil(rows, size) * *others % threads == 0;
+  };
+  for (int64_t blocks = llvm::divideCeil(rows, blockM);
+       blocks * registerM <= rows; ++blocks) {
+    int64_t size = llvm::alignTo(llvm::divideCeil(rows, blocks), registerM);
+    if (isBalanced(size))
+      return size;
+  }
+  return blockM;
+}
+
 LogicalResult TileContractionsPass::tileRegisters(RewriterBase &rewriter,
                                                   Operation *op,
                                                   const ContractionLoops &loops,
@@ -587,7 +615,7 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
     blockSizes[dim] = 1;
   for (unsigned dim : loops.dims.m)
     blockSizes[dim] = 1;
-  blockSizes[loops.m] = blockM;
+  blockSizes[loops.m] = rowBlockSize(op, loops);
   FailureOr<Tiled> blocks =
       tileAndFuse(rewriter, cast<TilingInterface>(op.getOperation()),
                   blockSizes, scf::SCFTilingOptions::LoopType::ForallOp);
@@ -769,12 +797,13 @@ void TileContractionsPass::runOnOperation() {
   func::FuncOp func = getOperation();
   MLIRContext *ctx = &getContext();
   if (registerM <= 0 || registerN <= 0 || blockM <= 0 || blockK <= 0 ||
-      blockN <= 0 || fewRowsN <= 0 || blockM % registerM != 0 ||
+      blockN <= 0 || fewRowsN <= 0 || threads <= 0 || blockM % registerM != 0 ||
       blockN % registerN != 0 || fewRowsN % registerN != 0 || packMinRows < 0) {
-    func.emitError() << "convseq-tile-contractions: tile sizes must be "
-                        "positive, m-block a multiple of register-m, n-block "
-                        "a multiple of register-n, few-rows-n a multiple of "
-                        "register-n and pack-min-rows not negative";
+    func.emitError()
+        << "convseq-tile-contractions: tile sizes and threads "
+           "must be positive, m-block a multiple of register-m, n-block "
+           "a multiple of register-n, few-rows-n a multiple of "
+           "register-n and pack-min-rows not negative";
     return signalPassFailure();
   }
 

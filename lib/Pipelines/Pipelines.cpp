@@ -27,7 +27,9 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 void mlir::convseq::buildPrimitivesPipeline(
     OpPassManager &pm, const PrimitivesPipelineOptions &options) {
@@ -108,13 +110,22 @@ std::string cudaToolkitPath(StringRef path) {
   return "/usr/local/cuda";
 }
 
+/// The hardware threads of this machine, which the OpenMP runtime uses by
+/// default.
+int64_t hardwareThreads() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 } // namespace
 } // namespace mlir::convseq
 
 void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
                                          const CPUPipelineOptions &options) {
   if (options.tileContractions) {
-    pm.addNestedPass<func::FuncOp>(createTileContractionsPass());
+    TileContractionsPassOptions contractions;
+    contractions.threads =
+        options.threads > 0 ? options.threads : hardwareThreads();
+    pm.addNestedPass<func::FuncOp>(createTileContractionsPass(contractions));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

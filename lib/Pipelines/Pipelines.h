@@ -52,6 +52,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Run the parallel loops of tiled ops on all cores "
                      "(scf-to-openmp); off, they run in order"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> threads{
+      *this, "threads",
+      llvm::cl::desc("Threads the generated code will run on, which the "
+                     "parallel blocks are balanced for (0: this machine's "
+                     "hardware threads)"),
+      llvm::cl::init(0)};
 };
 
 /// convseq-to-linalg: primitives (convseq-to-primitives), then

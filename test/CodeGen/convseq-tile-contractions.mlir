@@ -1,4 +1,5 @@
 // RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convseq-tile-contractions),canonicalize,cse)' | FileCheck %s
+// RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convseq-tile-contractions{threads=2}),canonicalize,cse)' | FileCheck %s --check-prefix=BALANCED
 
 // A linear layer as the models have it (tokens x d_model by d_model x d_ff,
 // the token count chosen at run time). Fewer than 32 rows (a decoder step)
@@ -245,6 +246,27 @@ func.func @one_query_scores(%q: tensor<?x4x1x64xf32>, %k: tensor<?x4x?x64xf32>, 
 //   ALWAYS-NOT:   scf.if
 //       ALWAYS:   linalg.generic {{.+}} outs(%{{.+}} : tensor<32x256x16xf32>)
 func.func @always_packed(%x: tensor<?x256xf32>, %w: tensor<256x512xf32>, %init: tensor<?x512xf32>) -> tensor<?x512xf32> {
+  %y = linalg.matmul ins(%x, %w : tensor<?x256xf32>, tensor<256x512xf32>) outs(%init : tensor<?x512xf32>) -> tensor<?x512xf32>
+  return %y : tensor<?x512xf32>
+}
+
+// -----
+
+// A weight gradient's rows are the layer's input width: 256 rows make
+// three blocks of 96, and with two threads one would compute two of them.
+// Balanced for two threads, they are four blocks of 66 rows (a multiple of
+// the 6 register rows). A dynamic row count keeps blocks of 96.
+// CHECK-LABEL: func.func @weight_gradient
+//       CHECK:   scf.forall (%{{.+}}) = (0) to (256) step (96)
+// BALANCED-LABEL: func.func @weight_gradient
+//       BALANCED:   scf.forall (%{{.+}}) = (0) to (256) step (66)
+// BALANCED-LABEL: func.func @linear_rows
+//       BALANCED:   scf.forall (%{{.+}}) = (0) to (%{{.+}}) step (96)
+func.func @weight_gradient(%x: tensor<256x4096xf32>, %dy: tensor<4096x512xf32>, %init: tensor<256x512xf32>) -> tensor<256x512xf32> {
+  %dw = linalg.matmul ins(%x, %dy : tensor<256x4096xf32>, tensor<4096x512xf32>) outs(%init : tensor<256x512xf32>) -> tensor<256x512xf32>
+  return %dw : tensor<256x512xf32>
+}
+func.func @linear_rows(%x: tensor<?x256xf32>, %w: tensor<256x512xf32>, %init: tensor<?x512xf32>) -> tensor<?x512xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<?x256xf32>, tensor<256x512xf32>) outs(%init : tensor<?x512xf32>) -> tensor<?x512xf32>
   return %y : tensor<?x512xf32>
 }

@@ -131,6 +131,14 @@ llvm::cl::opt<std::string> cpu(
                    "(default: native, this machine's CPU and features)"),
     llvm::cl::init("native"), llvm::cl::cat(category));
 
+llvm::cl::opt<int64_t> cpuThreads(
+    "cpu-threads",
+    llvm::cl::desc("The threads the CPU code will run on, which its parallel "
+                   "blocks are balanced for (default 0: this machine's "
+                   "hardware threads, as many as the OpenMP runtime starts "
+                   "without OMP_NUM_THREADS)"),
+    llvm::cl::init(0), llvm::cl::cat(category));
+
 llvm::cl::opt<std::string> headerFilename(
     "header",
     llvm::cl::desc("Also write the C header describing the entry points' "
@@ -295,6 +303,10 @@ LogicalResult checkTargetOptions() {
     return error("--gpu-arch needs --target=cuda");
   if (!cuda && gpuBlockSize.getNumOccurrences())
     return error("--gpu-block-size needs --target=cuda");
+  if (cpuThreads < 0)
+    return error("--cpu-threads: " + Twine(cpuThreads.getValue()) +
+                 " is negative; expected a thread count, or 0 for this "
+                 "machine's");
   if (cuda && gpuArch != "sm_80" && gpuArch != "sm_90")
     return error("--gpu-arch: unknown architecture '" + gpuArch +
                  "'; expected sm_80 or sm_90");
@@ -316,6 +328,7 @@ LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
   CPUPipelineOptions options;
+  options.threads = cpuThreads;
   if (stage == EmitStage::Primitives) {
     buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
   } else if (stage == EmitStage::Linalg) {
