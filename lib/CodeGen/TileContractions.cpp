@@ -676,7 +676,7 @@ TileContractionsPass::tileContraction(RewriterBase &rewriter,
 /// leave one block, on one thread, whose 1 x `register-n` tiles are two
 /// dependent chains of `k` FMAs each, reading one cache line per 4 KiB row
 /// of the weight. Instead, every row and every `few-rows-n` columns is a
-/// parallel block, columns outermost so that each thread reads its own half
+/// parallel block, columns outermost so that each thread reads its own part
 /// of the weight once for all rows, and the block is one register tile of
 /// `few-rows-n` accumulators over the whole reduction.
 LogicalResult TileContractionsPass::tileFewRows(RewriterBase &rewriter,

@@ -124,7 +124,7 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
   if (options.tileContractions) {
     TileContractionsPassOptions contractions;
     contractions.threads =
-        options.threads > 0 ? options.threads : hardwareThreads();
+        options.threads == 0 ? hardwareThreads() : options.threads;
     pm.addNestedPass<func::FuncOp>(createTileContractionsPass(contractions));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
