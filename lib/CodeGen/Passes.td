@@ -124,6 +124,51 @@ def OutlineParallelLoopsPass
                            "::mlir::scf::SCFDialect"];
 }
 
+def TileAttentionPass : Pass<"convseq-tile-attention", "::mlir::func::FuncOp"> {
+  let summary = "Lowers dot_product_attention to one loop nest with an "
+                "online softmax that never stores the scores";
+  let description = [{
+    Runs on convseq primitives, before `convert-convseq-to-linalg`, which
+    gives the ops left here its reference lowering (scores, softmax and
+    `P V` as separate ops over the whole `[B, H, T, S]` score tensor).
+
+    `scf.forall` over (batch, head, block of `rows` queries), then the
+    `T mod rows` last queries one per block. Each block walks the keys in
+    blocks of 32 (`scf.for`), carrying per query row its running maximum,
+    running sum and its F output values as vectors of 16. For a block of
+    keys and each row: the scores are two vectors of 16, each E vector FMAs
+    of a broadcast query element and 16 keys (K is transposed once into a
+    zero-filled `[B, H, E, S']`, S' a multiple of 32); the scale and the
+    key mask as an additive bias (-inf for masked and padding keys); the
+    causal limit as a select; then the online softmax (FlashAttention): a
+    new maximum rescales the sum and the values so far, and each of the 32
+    probabilities adds a row of V times a broadcast into the values. V is
+    read as it is (padding keys read the last key's row, with probability
+    0). Causal rows skip the blocks after their last visible key. A row
+    with no visible key is zeros, like the reference.
+
+    Tiled are ops without attention dropout whose head sizes E and F are
+    static and at most 256, and whose query count is dynamic or at least
+    `min-rows`: a decoder step (one query) keeps the reference, whose
+    contractions read the cached keys as they are.
+  }];
+  let options = [
+    Option<"rows", "rows", "int64_t", /*default=*/"4",
+           "Query rows of one parallel block, computed together so each "
+           "block of keys and values is read once for all of them">,
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"32",
+           "A static query count below this keeps the reference lowering">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def TileContractionsPass
     : Pass<"convseq-tile-contractions", "::mlir::func::FuncOp"> {
   let summary = "Tiles linalg contractions for cache and registers and "

@@ -49,6 +49,8 @@ void mlir::convseq::buildPrimitivesPipeline(
 void mlir::convseq::buildLinalgPipeline(OpPassManager &pm,
                                         const CPUPipelineOptions &options) {
   buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
+  if (options.tileAttention)
+    pm.addNestedPass<func::FuncOp>(createTileAttentionPass());
   pm.addPass(createConvertConvSeqToLinalgPass());
   // Residual adds are arith ops on tensors; make them linalg too.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
@@ -250,6 +252,8 @@ void mlir::convseq::buildCUDAPipeline(OpPassManager &pm,
                                       const GPUPipelineOptions &options) {
   CPUPipelineOptions linalg;
   linalg.fuseElementwise = options.fuseElementwise;
+  // The CPU's attention loop is written for one thread's vector registers.
+  linalg.tileAttention = false;
   buildLinalgPipeline(pm, linalg);
   buildLinalgToGPUPipeline(pm, options);
   buildGPUToLLVMPipeline(pm, options);

@@ -35,6 +35,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse element-wise linalg producers into consumers"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> tileAttention{
+      *this, "tile-attention",
+      llvm::cl::desc("Lower attention to one loop with an online softmax "
+                     "(convseq-tile-attention); off, the scores, softmax "
+                     "and weighted values are separate ops"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> tileContractions{
       *this, "tile-contractions",
       llvm::cl::desc("Tile and vectorize contractions "

@@ -186,6 +186,7 @@ INSTANTIATE_TEST_SUITE_P(
                       CHECKED(embedding), CHECKED(add_positions),
                       CHECKED(dropout), CHECKED(relu_dropout), CHECKED(heads),
                       CHECKED(attention_masked), CHECKED(attention_causal),
+                      CHECKED(attention_tiled), CHECKED(attention_tiled_causal),
                       CHECKED(attention_dropout), CHECKED(cross_entropy),
                       CHECKED(cross_entropy_smoothed), CHECKED(residual_reuse),
                       CHECKED(reshape_then_softmax), CHECKED(two_results)),

@@ -139,6 +139,13 @@ llvm::cl::opt<int64_t> cpuThreads(
                    "without OMP_NUM_THREADS)"),
     llvm::cl::init(0), llvm::cl::cat(category));
 
+llvm::cl::opt<std::string> cpuPipelineOptions(
+    "cpu-pipeline-options",
+    llvm::cl::desc("Options of the CPU pipeline as convseq-opt's "
+                   "--convseq-to-llvm-cpu takes them (docs/pipelines.md), "
+                   "e.g. \"tile-attention=false parallel=false\""),
+    llvm::cl::init(""), llvm::cl::cat(category));
+
 llvm::cl::opt<std::string> headerFilename(
     "header",
     llvm::cl::desc("Also write the C header describing the entry points' "
@@ -314,6 +321,15 @@ LogicalResult checkTargetOptions() {
       (gpuBlockSize < 32 || gpuBlockSize > 1024 || gpuBlockSize % 32 != 0))
     return error("--gpu-block-size: " + Twine(gpuBlockSize.getValue()) +
                  " is not a multiple of 32 from 32 to 1024");
+  if (cuda && !cpuPipelineOptions.empty())
+    return error("--cpu-pipeline-options needs --target=cpu");
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  CPUPipelineOptions parsed;
+  if (failed(parsed.parseFromString(cpuPipelineOptions, os)))
+    return error("--cpu-pipeline-options: cannot parse \"" +
+                 cpuPipelineOptions + "\"" +
+                 (message.empty() ? "" : ": " + StringRef(message).trim()));
   if (!cuda && emitStage == EmitStage::GPU)
     return error("--emit=gpu needs --target=cuda");
   return success();
@@ -329,6 +345,10 @@ LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
     return failure();
   CPUPipelineOptions options;
   options.threads = cpuThreads;
+  // The attention loop is the CPU's (convseq-tile-attention).
+  options.tileAttention = target != Target::CUDA;
+  // Checked by checkTargetOptions.
+  (void)options.parseFromString(cpuPipelineOptions);
   if (stage == EmitStage::Primitives) {
     buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
   } else if (stage == EmitStage::Linalg) {

@@ -2,8 +2,10 @@
 //
 // The reference lowering: scores = Q K^T (a contraction over E), scaled and
 // masked with -inf, a -inf-safe softmax, optional dropout, then P V. It
-// materializes the [B, H, T, S] scores; the CPU pipeline's attention strategy
-// tiles this chain so long sequences never hold the whole matrix.
+// materializes the [B, H, T, S] scores. On the CPU, convseq-tile-attention
+// has already replaced the ops it handles by one loop with an online softmax
+// (lib/CodeGen/TileAttention.cpp); what reaches this pattern there is
+// attention with dropout, a decoder step's few queries, and every gradient.
 //
 //===----------------------------------------------------------------------===//
 

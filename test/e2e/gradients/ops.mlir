@@ -165,6 +165,26 @@ module @gradient_checks {
     return %y : tensor<1x2x3x4xf64>
   }
 
+  // At least 32 queries: convseq-tile-attention's loop (two blocks of 16
+  // keys, the second part padding; a row of 20 values is a 16-lane and a
+  // 4-lane vector; 34 rows are 8 blocks of 4 and 2 single rows), while the
+  // VJP's gradient op recomputes P by the reference lowering.
+  func.func @attention_tiled(%q: tensor<2x1x34x20xf64> {convseq.io = "q"}, %k: tensor<2x1x21x20xf64> {convseq.io = "k"},
+                             %v: tensor<2x1x21x20xf64> {convseq.io = "v"}, %ids: tensor<2x21xi32> {convseq.io = "ids"})
+      -> (tensor<2x1x34x20xf64> {convseq.io = "y"}) {
+    %m = convseq.padding_mask %ids : (tensor<2x21xi32>) -> tensor<2x21xi1>
+    %y = convseq.dot_product_attention %q, %k, %v key_mask %m
+        : (tensor<2x1x34x20xf64>, tensor<2x1x21x20xf64>, tensor<2x1x21x20xf64>, tensor<2x21xi1>) -> tensor<2x1x34x20xf64>
+    return %y : tensor<2x1x34x20xf64>
+  }
+
+  func.func @attention_tiled_causal(%q: tensor<1x2x33x16xf64> {convseq.io = "q"}, %k: tensor<1x2x37x16xf64> {convseq.io = "k"},
+                                    %v: tensor<1x2x37x8xf64> {convseq.io = "v"}) -> (tensor<1x2x33x8xf64> {convseq.io = "y"}) {
+    %y = convseq.dot_product_attention %q, %k, %v {causal}
+        : (tensor<1x2x33x16xf64>, tensor<1x2x37x16xf64>, tensor<1x2x37x8xf64>) -> tensor<1x2x33x8xf64>
+    return %y : tensor<1x2x33x8xf64>
+  }
+
   func.func @attention_dropout(%q: tensor<2x1x4x2xf64> {convseq.io = "q"}, %k: tensor<2x1x4x2xf64> {convseq.io = "k"},
                                %v: tensor<2x1x4x2xf64> {convseq.io = "v"}, %seed: i64 {convseq.io = "seed"},
                                %step: i64 {convseq.io = "step"}) -> (tensor<2x1x4x2xf64> {convseq.io = "y"}) {
