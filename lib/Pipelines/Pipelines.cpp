@@ -127,6 +127,7 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
     TileContractionsPassOptions contractions;
     contractions.threads =
         options.threads == 0 ? hardwareThreads() : options.threads;
+    contractions.registerN = options.registerN;
     pm.addNestedPass<func::FuncOp>(createTileContractionsPass(contractions));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

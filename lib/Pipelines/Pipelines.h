@@ -47,6 +47,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "(convseq-tile-contractions); off, they lower to "
                      "scalar loops"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> registerN{
+      *this, "register-n",
+      llvm::cl::desc("Columns of a contraction's register tile and packed "
+                     "panel (convseq-tile-contractions): 16 is two AVX2 "
+                     "registers, 32 two AVX-512 registers (convseqc picks "
+                     "32 for a CPU with AVX-512)"),
+      llvm::cl::init(16)};
   PassOptions::Option<bool> tileGenericOps{
       *this, "tile-generic-ops",
       llvm::cl::desc("Tile the other linalg ops into parallel rows and "

@@ -347,6 +347,10 @@ LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
   options.threads = cpuThreads;
   // The attention loop is the CPU's (convseq-tile-attention).
   options.tileAttention = target != Target::CUDA;
+  // Matmul register tiles of 6 x 2 vectors: 6 x 32 floats in AVX-512's
+  // 32 registers, 6 x 16 in AVX2's 16.
+  if (target == Target::CPU && cpuHasAVX512(cpu))
+    options.registerN = 32;
   // Checked by checkTargetOptions.
   (void)options.parseFromString(cpuPipelineOptions);
   if (stage == EmitStage::Primitives) {

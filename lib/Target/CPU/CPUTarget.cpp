@@ -148,3 +148,22 @@ LogicalResult mlir::convseq::emitCPUCode(ModuleOp module,
   codegen.run(*llvmModule);
   return success();
 }
+
+bool mlir::convseq::cpuHasAVX512(StringRef cpu) {
+  if (cpu == "native")
+    return llvm::sys::getHostCPUFeatures().lookup("avx512f");
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return false;
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!generic || !generic->isCPUStringValid(cpu))
+    return false;
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(triple, cpu, ""));
+  return info && info->checkFeatures("+avx512f");
+}

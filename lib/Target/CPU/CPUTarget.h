@@ -23,6 +23,11 @@ struct CPUTargetOptions {
   bool optimize = true;
 };
 
+/// Whether `cpu` (an LLVM CPU name, or "native" for this machine) has
+/// AVX-512: 32 vector registers of 16 floats. Unknown names have not; they
+/// are reported when the code is emitted.
+bool cpuHasAVX512(StringRef cpu);
+
 /// Translates `module` (LLVM dialect, from the convseq-to-llvm-cpu or
 /// convseq-to-llvm-cuda pipeline) to LLVM IR, optimizes it for the target
 /// CPU (unless told not to) and writes it as LLVM IR, assembly or an object
