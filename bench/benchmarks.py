@@ -23,7 +23,8 @@ and tcmalloc from Debian, then runs this script, which
 PyTorch runs as issue 8 asks: OpenBLAS's OpenMP build (LD_LIBRARY_PATH to
 its folder) with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset in its
 command alone, so that OpenBLAS picks its AVX-512 kernels, and tcmalloc
-preloaded. bench/matmul_cpu's OpenBLAS runs with them unset too. Ours runs as the generated executables run, with no settings.
+preloaded; bench/matmul_cpu's OpenBLAS runs with them unset too. Ours runs
+as the generated executables run, with no settings.
 Model GFLOP count matmul-like work (forward_cpu.cpp); a training step is
 three forward passes.
 """

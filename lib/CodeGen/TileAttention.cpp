@@ -180,6 +180,12 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
           queryRows.push_back(
               arith::AddIOp::create(nb, nl, row, indexConstant(nb, nl, r)));
 
+        // The first key of each vector of 16 in the block.
+        SmallVector<Value> firstKeys;
+        for (int64_t v = 0; v < kKeyVectors; ++v)
+          firstKeys.push_back(arith::AddIOp::create(
+              nb, nl, key, indexConstant(nb, nl, v * kLanes)));
+
         // scores = q . K^T: per feature e, each vector of 16 keys times a
         // broadcast query element, for every row.
         SmallVector<SmallVector<Value>> scores(rows,
@@ -189,11 +195,7 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
           SmallVector<Value> keys;
           for (int64_t v = 0; v < kKeyVectors; ++v)
             keys.push_back(
-                read(a.keysT,
-                     {batch, head, eIndex,
-                      arith::AddIOp::create(nb, nl, key,
-                                            indexConstant(nb, nl, v * kLanes))},
-                     kLanes));
+                read(a.keysT, {batch, head, eIndex, firstKeys[v]}, kLanes));
           for (int64_t r = 0; r < rows; ++r) {
             Value q = tensor::ExtractOp::create(
                 nb, nl, a.query, ValueRange{batch, head, queryRows[r], eIndex});
@@ -215,18 +217,16 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
         SmallVector<Value> bias, keyIndex;
         auto indexType = VectorType::get({kLanes}, nb.getIndexType());
         for (int64_t v = 0; v < kKeyVectors; ++v) {
-          Value first = arith::AddIOp::create(
-              nb, nl, key, indexConstant(nb, nl, v * kLanes));
-          bias.push_back(read(a.bias, {batch, first}, kLanes));
+          bias.push_back(read(a.bias, {batch, firstKeys[v]}, kLanes));
           if (a.causal)
             keyIndex.push_back(arith::AddIOp::create(
                 nb, nl, vector::StepOp::create(nb, nl, indexType),
-                vector::BroadcastOp::create(nb, nl, indexType, first)));
+                vector::BroadcastOp::create(nb, nl, indexType, firstKeys[v])));
         }
         Value scale =
             splat(nb, nl, floatConstant(nb, nl, type, a.scale), kLanes);
         Value negInfs = splat(nb, nl, negInf, kLanes);
-        SmallVector<Value> next;
+        SmallVector<Value> maxima(rows), sums(rows);
         SmallVector<SmallVector<Value>> probs(rows);
         SmallVector<SmallVector<Value>> acc(rows);
         for (int64_t r = 0; r < rows; ++r) {
@@ -237,7 +237,7 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
             limit = vector::BroadcastOp::create(
                 nb, nl, indexType,
                 arith::AddIOp::create(nb, nl, queryRows[r], shift));
-          Value maxima;
+          Value blockMaxima;
           for (int64_t v = 0; v < kKeyVectors; ++v) {
             Value sv =
                 vector::FMAOp::create(nb, nl, scores[r][v], scale, bias[v]);
@@ -247,37 +247,37 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
               sv = arith::SelectOp::create(nb, nl, visible, sv, negInfs);
             }
             s.push_back(sv);
-            maxima =
-                maxima
-                    ? arith::MaximumFOp::create(nb, nl, maxima, sv).getResult()
-                    : sv;
+            blockMaxima =
+                blockMaxima ? arith::MaximumFOp::create(nb, nl, blockMaxima, sv)
+                                  .getResult()
+                            : sv;
           }
           Value blockMax = vector::ReductionOp::create(
-              nb, nl, vector::CombiningKind::MAXIMUMF, maxima);
+              nb, nl, vector::CombiningKind::MAXIMUMF, blockMaxima);
           Value max = arith::MaximumFOp::create(nb, nl, state[0], blockMax);
           Value allMasked = arith::CmpFOp::create(
               nb, nl, arith::CmpFPredicate::OEQ, max, negInf);
           Value offset = arith::SelectOp::create(nb, nl, allMasked, zero, max);
           Value offsets = splat(nb, nl, offset, kLanes);
-          Value sums;
+          Value blockSums;
           for (int64_t v = 0; v < kKeyVectors; ++v) {
             probs[r].push_back(math::ExpOp::create(
                 nb, nl, arith::SubFOp::create(nb, nl, s[v], offsets)));
-            sums = sums ? arith::AddFOp::create(nb, nl, sums, probs[r][v])
-                              .getResult()
-                        : probs[r][v];
+            blockSums = blockSums ? arith::AddFOp::create(nb, nl, blockSums,
+                                                          probs[r][v])
+                                        .getResult()
+                                  : probs[r][v];
           }
           Value rescale = math::ExpOp::create(
               nb, nl,
               splat(nb, nl, arith::SubFOp::create(nb, nl, state[0], offset),
                     kLanes));
           Value factor = vector::ExtractOp::create(nb, nl, rescale, 0);
-          Value sum = arith::AddFOp::create(
+          maxima[r] = max;
+          sums[r] = arith::AddFOp::create(
               nb, nl, arith::MulFOp::create(nb, nl, state[1], factor),
               vector::ReductionOp::create(nb, nl, vector::CombiningKind::ADD,
-                                          sums));
-          next.push_back(max);
-          next.push_back(sum);
+                                          blockSums));
           for (auto [c, width] : llvm::enumerate(widths)) {
             Value factors =
                 width == kLanes ? rescale : splat(nb, nl, factor, width);
@@ -308,10 +308,11 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
                   nb, nl, splat(nb, nl, ps[r], width), values, acc[r][c]);
           }
         }
+        SmallVector<Value> next;
         for (int64_t r = 0; r < rows; ++r) {
-          // The running maximum and sum were pushed row by row above.
-          next.insert(next.begin() + r * perRow + 2, acc[r].begin(),
-                      acc[r].end());
+          next.push_back(maxima[r]);
+          next.push_back(sums[r]);
+          llvm::append_range(next, acc[r]);
         }
         scf::YieldOp::create(nb, nl, next);
       });

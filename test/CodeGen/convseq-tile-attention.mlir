@@ -27,8 +27,8 @@
 // CHECK:           %[[ROW:.+]] = arith.muli %[[I]], %c2
 // CHECK:           %[[LAST:.+]] = arith.subi %[[S]], %c1
 // CHECK:           scf.for %[[J:.+]] = %c0 to %[[PADDED]] step %c32 iter_args({{.+}}) -> (f32, f32, vector<16xf32>, vector<4xf32>, f32, f32, vector<16xf32>, vector<4xf32>)
-// CHECK:             vector.transfer_read %[[KT]][%[[B]], %[[H]], %c0, %[[J]]]{{.+}} : tensor<?x2x4x?xf32>, vector<16xf32>
 // CHECK:             %[[J16:.+]] = arith.addi %[[J]], %c16
+// CHECK:             vector.transfer_read %[[KT]][%[[B]], %[[H]], %c0, %[[J]]]{{.+}} : tensor<?x2x4x?xf32>, vector<16xf32>
 // CHECK:             vector.transfer_read %[[KT]][%[[B]], %[[H]], %c0, %[[J16]]]{{.+}} : tensor<?x2x4x?xf32>, vector<16xf32>
 // CHECK:             tensor.extract %[[Q]][%[[B]], %[[H]], %[[ROW]], %c0]
 // CHECK-COUNT-2:     arith.mulf %{{.+}} : vector<16xf32>
