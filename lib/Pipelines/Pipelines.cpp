@@ -118,6 +118,32 @@ int64_t hardwareThreads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+/// Vectors, loops, memrefs and math of a bufferized module to the LLVM
+/// dialect for the CPU, with the `convseq_<entry>` wrappers.
+void addCPULoweringPasses(OpPassManager &pm) {
+  // n-D vector transfers to 1-D ones, then every n-D vector op to 1-D.
+  VectorTransferToSCFOptions vectorToSCF;
+  vectorToSCF.enableFullUnroll().setTargetRank(1);
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(vectorToSCF));
+  pm.addNestedPass<func::FuncOp>(createLowerVectorsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(math::createMathExpandOpsPass());
+  // expand-strided-metadata emits affine.apply: lower affine after it.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  // Math with an LLVM intrinsic (floor, sqrt, fma, ...) stays vector code;
+  // math-to-libm would unroll a vector floor into a floorf call per lane.
+  // Only what has no intrinsic (erf, tanh on f64, ...) becomes a libm call.
+  ConvertMathToLLVMPassOptions mathToLLVM;
+  mathToLLVM.approximateLog1p = false;
+  pm.addPass(createConvertMathToLLVMPass(mathToLLVM));
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createPackEntryPointsPass());
+}
+
 } // namespace
 } // namespace mlir::convseq
 
@@ -158,27 +184,7 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
   } else {
     pm.addPass(createForallToForLoopPass());
   }
-  // n-D vector transfers to 1-D ones, then every n-D vector op to 1-D.
-  VectorTransferToSCFOptions vectorToSCF;
-  vectorToSCF.enableFullUnroll().setTargetRank(1);
-  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(vectorToSCF));
-  pm.addNestedPass<func::FuncOp>(createLowerVectorsPass());
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addPass(math::createMathExpandOpsPass());
-  // expand-strided-metadata emits affine.apply: lower affine after it.
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  // Math with an LLVM intrinsic (floor, sqrt, fma, ...) stays vector code;
-  // math-to-libm would unroll a vector floor into a floorf call per lane.
-  // Only what has no intrinsic (erf, tanh on f64, ...) becomes a libm call.
-  ConvertMathToLLVMPassOptions mathToLLVM;
-  mathToLLVM.approximateLog1p = false;
-  pm.addPass(createConvertMathToLLVMPass(mathToLLVM));
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createConvertToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createPackEntryPointsPass());
+  addCPULoweringPasses(pm);
 }
 
 void mlir::convseq::buildCPUPipeline(OpPassManager &pm,
@@ -187,7 +193,7 @@ void mlir::convseq::buildCPUPipeline(OpPassManager &pm,
   buildCPULLVMPipeline(pm, options);
 }
 
-void mlir::convseq::buildLinalgToGPUPipeline(
+void mlir::convseq::buildLinalgToGPULoopsPipeline(
     OpPassManager &pm, const GPUPipelineOptions &options) {
   addBufferizationPasses(pm);
   pm.addNestedPass<func::FuncOp>(createPrepareGPULoopsPass());
@@ -201,6 +207,11 @@ void mlir::convseq::buildLinalgToGPUPipeline(
   TileParallelLoopsForGPUPassOptions tiling;
   tiling.blockSize = options.blockSize;
   pm.addNestedPass<func::FuncOp>(createTileParallelLoopsForGPUPass(tiling));
+}
+
+void mlir::convseq::buildLinalgToGPUPipeline(
+    OpPassManager &pm, const GPUPipelineOptions &options) {
+  buildLinalgToGPULoopsPipeline(pm, options);
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createGPUHostBuffersPass());
@@ -249,15 +260,28 @@ void mlir::convseq::buildGPUToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
-void mlir::convseq::buildCUDAPipeline(OpPassManager &pm,
-                                      const GPUPipelineOptions &options) {
+void mlir::convseq::buildLinalgForGPUPipeline(
+    OpPassManager &pm, const GPUPipelineOptions &options) {
   CPUPipelineOptions linalg;
   linalg.fuseElementwise = options.fuseElementwise;
   // The CPU's attention loop is written for one thread's vector registers.
   linalg.tileAttention = false;
   buildLinalgPipeline(pm, linalg);
+}
+
+void mlir::convseq::buildCUDAPipeline(OpPassManager &pm,
+                                      const GPUPipelineOptions &options) {
+  buildLinalgForGPUPipeline(pm, options);
   buildLinalgToGPUPipeline(pm, options);
   buildGPUToLLVMPipeline(pm, options);
+}
+
+void mlir::convseq::buildGPULoopsOnCPUPipeline(
+    OpPassManager &pm, const GPUPipelineOptions &options) {
+  buildLinalgForGPUPipeline(pm, options);
+  buildLinalgToGPULoopsPipeline(pm, options);
+  pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  addCPULoweringPasses(pm);
 }
 
 void mlir::convseq::registerConvSeqPipelines() {
@@ -276,6 +300,10 @@ void mlir::convseq::registerConvSeqPipelines() {
       "convseq-to-llvm-cpu", "Lower convseq to the LLVM dialect for CPUs",
       buildCPUPipeline);
   PassPipelineRegistration<GPUPipelineOptions>(
+      "convseq-linalg-to-gpu-loops",
+      "Bufferize linalg on tensors into the parallel loops of GPU kernels",
+      buildLinalgToGPULoopsPipeline);
+  PassPipelineRegistration<GPUPipelineOptions>(
       "convseq-linalg-to-gpu",
       "Bufferize linalg on tensors and map it to GPU kernels and launches",
       buildLinalgToGPUPipeline);
@@ -288,4 +316,9 @@ void mlir::convseq::registerConvSeqPipelines() {
       "convseq-to-llvm-cuda",
       "Lower convseq to the LLVM dialect and cubins for NVIDIA GPUs",
       buildCUDAPipeline);
+  PassPipelineRegistration<GPUPipelineOptions>(
+      "convseq-to-llvm-gpu-loops-on-cpu",
+      "Lower convseq to the GPU's parallel loops, then run them on the CPU "
+      "(a test target)",
+      buildGPULoopsOnCPUPipeline);
 }

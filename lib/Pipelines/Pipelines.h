@@ -121,10 +121,21 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::init("")};
 };
 
-/// convseq-linalg-to-gpu: bufferization as on the CPU, then every
-/// computation on buffers into a one-dimensional grid of blocks of
-/// threads (docs/gpu.md), kernels outlined into one gpu.module, device
-/// buffers for the host's allocations and one stream per call.
+/// convseq-to-linalg as the GPU pipelines run it: without the CPU's
+/// attention loop.
+void buildLinalgForGPUPipeline(OpPassManager &pm,
+                               const GPUPipelineOptions &options);
+
+/// convseq-linalg-to-gpu-loops: bufferization as on the CPU, then every
+/// computation on buffers as an `scf.parallel` loop tiled into blocks of
+/// threads: the GPU's kernels before their mapping onto the hardware.
+void buildLinalgToGPULoopsPipeline(OpPassManager &pm,
+                                   const GPUPipelineOptions &options);
+
+/// convseq-linalg-to-gpu: the loops above mapped onto a one-dimensional
+/// grid of blocks of threads (docs/gpu.md), kernels outlined into one
+/// gpu.module, device buffers for the host's allocations and one stream
+/// per call.
 void buildLinalgToGPUPipeline(OpPassManager &pm,
                               const GPUPipelineOptions &options);
 
@@ -136,6 +147,14 @@ void buildGPUToLLVMPipeline(OpPassManager &pm,
 
 /// convseq-to-llvm-cuda: linalg, then both of the above.
 void buildCUDAPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
+
+/// convseq-to-llvm-gpu-loops-on-cpu: linalg as for the GPU, the GPU's
+/// loops (convseq-linalg-to-gpu-loops), then those loops lowered for the
+/// CPU as sequential loops, with the CPU's entry point wrappers. A test
+/// target: it runs the code the GPU path generates, short of its mapping
+/// onto blocks and threads, on a machine without a GPU.
+void buildGPULoopsOnCPUPipeline(OpPassManager &pm,
+                                const GPUPipelineOptions &options);
 
 /// Registers every pipeline above with the global pipeline registry.
 void registerConvSeqPipelines();

@@ -53,7 +53,7 @@ enum class EmitStage {
   Exe
 };
 
-enum class Target { CPU, CUDA };
+enum class Target { CPU, CUDA, GPULoopsOnCPU };
 
 llvm::cl::OptionCategory category("convseqc options");
 
@@ -111,7 +111,12 @@ llvm::cl::opt<Target> target(
                      clEnumValN(Target::CUDA, "cuda",
                                 "NVIDIA GPUs: kernels assembled by ptxas for "
                                 "--gpu-arch, host code for this CPU "
-                                "(docs/gpu.md)")),
+                                "(docs/gpu.md)"),
+                     clEnumValN(Target::GPULoopsOnCPU, "gpu-loops-on-cpu",
+                                "a test target: the kernels --target=cuda "
+                                "generates, before their mapping onto "
+                                "blocks and threads, run as sequential "
+                                "loops on this CPU (docs/gpu.md)")),
     llvm::cl::cat(category));
 
 llvm::cl::opt<std::string>
@@ -306,9 +311,10 @@ LogicalResult checkTargetOptions() {
     return failure();
   };
   bool cuda = target == Target::CUDA;
+  bool gpuLoops = cuda || target == Target::GPULoopsOnCPU;
   if (!cuda && gpuArch.getNumOccurrences())
     return error("--gpu-arch needs --target=cuda");
-  if (!cuda && gpuBlockSize.getNumOccurrences())
+  if (!gpuLoops && gpuBlockSize.getNumOccurrences())
     return error("--gpu-block-size needs --target=cuda");
   if (cpuThreads < 0)
     return error("--cpu-threads: " + Twine(cpuThreads.getValue()) +
@@ -317,11 +323,11 @@ LogicalResult checkTargetOptions() {
   if (cuda && gpuArch != "sm_80" && gpuArch != "sm_90")
     return error("--gpu-arch: unknown architecture '" + gpuArch +
                  "'; expected sm_80 or sm_90");
-  if (cuda &&
+  if (gpuLoops &&
       (gpuBlockSize < 32 || gpuBlockSize > 1024 || gpuBlockSize % 32 != 0))
     return error("--gpu-block-size: " + Twine(gpuBlockSize.getValue()) +
                  " is not a multiple of 32 from 32 to 1024");
-  if (cuda && !cpuPipelineOptions.empty())
+  if (gpuLoops && !cpuPipelineOptions.empty())
     return error("--cpu-pipeline-options needs --target=cpu");
   std::string message;
   llvm::raw_string_ostream os(message);
@@ -346,7 +352,7 @@ LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
   CPUPipelineOptions options;
   options.threads = cpuThreads;
   // The attention loop is the CPU's (convseq-tile-attention).
-  options.tileAttention = target != Target::CUDA;
+  options.tileAttention = target == Target::CPU;
   // Matmul register tiles of 6 x 2 vectors: 6 x 32 floats in AVX-512's
   // 32 registers, 6 x 16 in AVX2's 16.
   if (target == Target::CPU && cpuHasAVX512(cpu))
@@ -364,6 +370,10 @@ LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
     buildLinalgToGPUPipeline(pm, gpu);
     if (stage > EmitStage::GPU)
       buildGPUToLLVMPipeline(pm, gpu);
+  } else if (target == Target::GPULoopsOnCPU) {
+    GPUPipelineOptions gpu;
+    setGPUOptions(gpu, stage);
+    buildGPULoopsOnCPUPipeline(pm, gpu);
   } else {
     buildCPUPipeline(pm, options);
   }
@@ -391,7 +401,7 @@ LogicalResult writeStage(ModuleOp module, EmitStage stage,
                          llvm::raw_pwrite_stream &os) {
   CPUTargetOptions options;
   options.cpu = cpu;
-  options.optimize = target == Target::CPU;
+  options.optimize = target != Target::CUDA;
   if (stage == EmitStage::Asm && target == Target::CUDA)
     return writeKernelAssembly(module, os);
   switch (stage) {
