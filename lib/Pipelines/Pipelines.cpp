@@ -46,21 +46,33 @@ void mlir::convseq::buildPrimitivesPipeline(
   }
 }
 
-void mlir::convseq::buildLinalgPipeline(OpPassManager &pm,
-                                        const CPUPipelineOptions &options) {
-  buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
-  if (options.tileAttention)
-    pm.addNestedPass<func::FuncOp>(createTileAttentionPass());
+namespace mlir::convseq {
+namespace {
+
+/// convseq primitives to fused linalg on tensors; what a target lowers its
+/// own way is lowered before.
+void addLinalgLoweringPasses(OpPassManager &pm, bool fuseElementwise) {
   pm.addPass(createConvertConvSeqToLinalgPass());
   // Residual adds are arith ops on tensors; make them linalg too.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  if (options.fuseElementwise) {
+  if (fuseElementwise) {
     pm.addPass(createFuseElementwiseOpsPass());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+}
+
+} // namespace
+} // namespace mlir::convseq
+
+void mlir::convseq::buildLinalgPipeline(OpPassManager &pm,
+                                        const CPUPipelineOptions &options) {
+  buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
+  if (options.tileAttention)
+    pm.addNestedPass<func::FuncOp>(createTileAttentionPass());
+  addLinalgLoweringPasses(pm, options.fuseElementwise);
 }
 
 namespace mlir::convseq {
@@ -196,6 +208,9 @@ void mlir::convseq::buildCPUPipeline(OpPassManager &pm,
 void mlir::convseq::buildLinalgToGPULoopsPipeline(
     OpPassManager &pm, const GPUPipelineOptions &options) {
   addBufferizationPasses(pm);
+  // Loops over threads written as scf.forall (the embedding gradient).
+  pm.addPass(createForallToParallelLoopPass());
+  pm.addNestedPass<func::FuncOp>(createSplitGPUReductionsPass());
   pm.addNestedPass<func::FuncOp>(createPrepareGPULoopsPass());
   // Free buffers after their last use (as on the CPU), once the
   // preparation has moved scalar loads down to their stores: it moves them
@@ -262,11 +277,11 @@ void mlir::convseq::buildGPUToLLVMPipeline(OpPassManager &pm,
 
 void mlir::convseq::buildLinalgForGPUPipeline(
     OpPassManager &pm, const GPUPipelineOptions &options) {
-  CPUPipelineOptions linalg;
-  linalg.fuseElementwise = options.fuseElementwise;
-  // The CPU's attention loop is written for one thread's vector registers.
-  linalg.tileAttention = false;
-  buildLinalgPipeline(pm, linalg);
+  buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
+  // Not the CPU's attention loop, written for one thread's vector
+  // registers; the embedding gradient over many threads.
+  pm.addNestedPass<func::FuncOp>(createGPUEmbeddingGradPass());
+  addLinalgLoweringPasses(pm, options.fuseElementwise);
 }
 
 void mlir::convseq::buildCUDAPipeline(OpPassManager &pm,

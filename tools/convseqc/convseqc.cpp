@@ -351,8 +351,6 @@ LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
     return failure();
   CPUPipelineOptions options;
   options.threads = cpuThreads;
-  // The attention loop is the CPU's (convseq-tile-attention).
-  options.tileAttention = target == Target::CPU;
   // Matmul register tiles of 6 x 2 vectors: 6 x 32 floats in AVX-512's
   // 32 registers, 6 x 16 in AVX2's 16.
   if (target == Target::CPU && cpuHasAVX512(cpu))
@@ -362,11 +360,17 @@ LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
   if (stage == EmitStage::Primitives) {
     buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
   } else if (stage == EmitStage::Linalg) {
-    buildLinalgPipeline(pm, options);
+    if (target == Target::CPU) {
+      buildLinalgPipeline(pm, options);
+    } else {
+      GPUPipelineOptions gpu;
+      setGPUOptions(gpu, stage);
+      buildLinalgForGPUPipeline(pm, gpu);
+    }
   } else if (target == Target::CUDA) {
     GPUPipelineOptions gpu;
     setGPUOptions(gpu, stage);
-    buildLinalgPipeline(pm, options);
+    buildLinalgForGPUPipeline(pm, gpu);
     buildLinalgToGPUPipeline(pm, gpu);
     if (stage > EmitStage::GPU)
       buildGPUToLLVMPipeline(pm, gpu);

@@ -34,6 +34,71 @@ def PrepareGPULoopsPass
                            "::mlir::scf::SCFDialect"];
 }
 
+def GPUEmbeddingGradPass
+    : Pass<"convseq-gpu-embedding-grad", "::mlir::func::FuncOp"> {
+  let summary = "Lowers convseq.embedding_grad for GPU threads";
+  let description = [{
+    Runs before `convert-convseq-to-linalg` in the GPU pipelines. The
+    common lowering of the embedding gradient adds each position's row of
+    dy into the row of the table its id names, in a serial loop over the
+    positions (rows of one id must not race): on a GPU, one thread. Here it
+    becomes an `scf.forall` over (block of `rows-per-thread` table rows,
+    column): each thread walks every position in order and adds dy[p, c]
+    to its element when the id falls in its rows. Each element of the
+    gradient is written by one thread in position order, so the result is
+    the serial loop's exactly (no atomics, deterministic), with
+    ceil(V / rows-per-thread) x D threads; each reads all N ids, which
+    neighbouring threads share through the cache.
+  }];
+  let options = [
+    Option<"rowsPerThread", "rows-per-thread", "int64_t", /*default=*/"256",
+           "Table rows of a thread's column">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def SplitGPUReductionsPass
+    : Pass<"convseq-split-gpu-reductions", "::mlir::func::FuncOp"> {
+  let summary = "Splits full reductions over many GPU threads";
+  let description = [{
+    Runs after bufferization, before `convseq-prepare-gpu-loops`, which
+    would put a linalg op without a parallel loop (a loss, a gradient's sum
+    of squares for clipping) on one thread. Such an op, when each output is
+    0-d and updated by one combiner op with a neutral element (an add, a
+    max, ...), becomes:
+
+    - an `scf.parallel` of `partials` threads, thread p combining the
+      elements p, p + partials, ... of the iteration space (row-major, so
+      neighbouring threads read neighbouring elements) from the neutral
+      element into a buffer of partials per output;
+    - a linalg op folding those buffers into the outputs with the same
+      combiners, split again (with `final-partials` threads) while it has
+      more than `serial-limit` elements.
+
+    An op of at most `serial-limit` elements stays on one thread, as does a
+    reduction the split does not match. The result is deterministic: each
+    thread's order and the fold's are fixed. Sums are associated
+    differently from the one-thread loop, as a tree is: the rounding
+    differs, not the precision.
+  }];
+  let options = [
+    Option<"serialLimit", "serial-limit", "int64_t", /*default=*/"256",
+           "The most elements one thread folds">,
+    Option<"partials", "partials", "int64_t", /*default=*/"65536",
+           "Threads of the first stage of a long or dynamic reduction">,
+    Option<"finalPartials", "final-partials", "int64_t", /*default=*/"256",
+           "Threads of the stage whose partials one thread folds">,
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def TileParallelLoopsForGPUPass
     : Pass<"convseq-tile-parallel-loops-for-gpu", "::mlir::func::FuncOp"> {
   let summary = "Collapses each outermost scf.parallel to one dimension and "
