@@ -66,21 +66,26 @@ def SplitGPUReductionsPass
   let description = [{
     Runs after bufferization, before `convseq-prepare-gpu-loops`, which
     would put a linalg op without a parallel loop (a loss, a gradient's sum
-    of squares for clipping) on one thread. Such an op, when each output is
-    0-d and updated by one combiner op with a neutral element (an add, a
-    max, ...), becomes:
+    of squares for clipping) on one thread, and an op with few outputs and
+    long reductions (a bias gradient's column sums, a small weight
+    gradient) on few. Such an op, when its outputs are indexed by parallel
+    loops only, each updated by one combiner op with a neutral element (an
+    add, a max, ...), and it has at most `partials` / 2 output elements,
+    becomes:
 
-    - an `scf.parallel` of `partials` threads, thread p combining the
-      elements p, p + partials, ... of the iteration space (row-major, so
-      neighbouring threads read neighbouring elements) from the neutral
-      element into a buffer of partials per output;
+    - an `scf.parallel` over (partial q, output element j) with
+      `partials` threads in all, thread (q, j) combining the elements q,
+      q + Q, ... of j's reduction (row-major, so neighbouring threads read
+      neighbouring elements) from the neutral element into a buffer of
+      partials [Q, output shape] per output;
     - a linalg op folding those buffers into the outputs with the same
-      combiners, split again (with `final-partials` threads) while it has
-      more than `serial-limit` elements.
+      combiners, split again while its reductions are longer than
+      `serial-limit`; a reduction of at most `final-partials` times
+      `serial-limit` elements takes at most `final-partials` per output.
 
-    An op of at most `serial-limit` elements stays on one thread, as does a
-    reduction the split does not match. The result is deterministic: each
-    thread's order and the fold's are fixed. Sums are associated
+    An op whose reductions have at most `serial-limit` elements stays as it
+    is, as does one the split does not match. The result is deterministic:
+    each thread's order and the fold's are fixed. Sums are associated
     differently from the one-thread loop, as a tree is: the rounding
     differs, not the precision.
   }];

@@ -2,11 +2,13 @@
 //
 // A linalg op whose loops are all reductions (a loss, a gradient's sum of
 // squares) has no parallel loop to map onto threads: the GPU mapping runs
-// it on one thread. This pass splits each such op over many threads: a
-// parallel loop in which thread p combines the elements p, p + P, p + 2P,
-// ... (neighbouring threads read neighbouring elements) into partial
-// buffers of P values, then the original op's combiners fold the partials
-// into the outputs, itself split again while it is too long for one thread.
+// it on one thread; one with a few outputs and long reductions (a bias
+// gradient's column sums) runs on a few. This pass splits each such op over
+// many threads: a parallel loop in which thread (p, j) combines the
+// elements p, p + P, p + 2P, ... of output j's reduction into partial
+// buffers of P values per output, then the original op's combiners fold
+// the partials into the outputs, itself split again while it is too long
+// for one thread.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,13 +30,12 @@ using namespace mlir::convseq;
 
 namespace {
 
-/// The combiner of each output of `op` if `op` is a full reduction the
-/// split applies to: every loop a reduction, every output 0-d and updated
-/// by one op with a neutral element that only it uses, and a body that
-/// writes no memory.
-FailureOr<SmallVector<Operation *>> matchFullReduction(linalg::LinalgOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumLoops() == 0 ||
-      op.getNumParallelLoops() != 0 || op.getNumReductionLoops() == 0)
+/// The combiner of each output of `op` if `op` is a reduction the split
+/// applies to: outputs indexed by parallel loops only, each updated by one
+/// op with a neutral element that only it uses, and a body that writes no
+/// memory.
+FailureOr<SmallVector<Operation *>> matchReduction(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0)
     return failure();
   Block *body = op.getBlock();
   WalkResult writes = body->walk([](Operation *nested) {
@@ -46,13 +47,17 @@ FailureOr<SmallVector<Operation *>> matchFullReduction(linalg::LinalgOp op) {
   });
   if (writes.wasInterrupted())
     return failure();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<Operation *> combiners;
   for (auto [index, init] : llvm::enumerate(op.getDpsInitsMutable())) {
-    if (op.getMatchingIndexingMap(&init).getNumResults() != 0)
-      return failure();
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    for (auto [dim, iterator] : llvm::enumerate(iterators))
+      if (iterator == utils::IteratorType::reduction &&
+          map.isFunctionOfDim(dim))
+        return failure();
     SmallVector<Operation *> ops;
     BlockArgument output = op.getMatchingBlockArgument(&init);
-    if (!matchReduction(op.getRegionOutputArgs(), index, ops) ||
+    if (!mlir::matchReduction(op.getRegionOutputArgs(), index, ops) ||
         ops.size() != 1 || !output.hasOneUse() ||
         !arith::getNeutralElement(ops.front()))
       return failure();
@@ -61,57 +66,80 @@ FailureOr<SmallVector<Operation *>> matchFullReduction(linalg::LinalgOp op) {
   return combiners;
 }
 
-/// Replaces the full reduction `op` with a parallel loop of `partials`
-/// threads writing partial results, and a reduction of those into `op`'s
-/// outputs by its `combiners`, which is returned.
+/// The results of `map` at `indices`, as index values.
+SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
+                            ArrayRef<Value> indices) {
+  SmallVector<Value> results;
+  for (AffineExpr expr : map.getResults())
+    results.push_back(getValueOrCreateConstantIndexOp(
+        b, loc,
+        affine::makeComposedFoldedAffineApply(
+            b, loc, AffineMap::get(map.getNumDims(), 0, expr),
+            getAsOpFoldResult(indices))));
+  return results;
+}
+
+/// Replaces the reduction `op` with a parallel loop over (partial, output
+/// element) in which thread (q, j) folds the reduction elements q, q +
+/// `partials`, ... of output element j into partial buffers, and a
+/// reduction of the partials into `op`'s outputs by its `combiners`, which
+/// is returned.
 linalg::GenericOp splitReduction(RewriterBase &rewriter, linalg::LinalgOp op,
                                  ArrayRef<Operation *> combiners,
                                  int64_t partials) {
   Location loc = op.getLoc();
+  MLIRContext *context = rewriter.getContext();
   rewriter.setInsertionPoint(op);
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<Value> sizes;
   for (Range range : op.createLoopRanges(rewriter, loc))
     sizes.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, range.size));
-  Value total = sizes.front();
-  for (Value size : ArrayRef(sizes).drop_front())
-    total = rewriter.createOrFold<arith::MulIOp>(loc, total, size);
+  SmallVector<unsigned> parallelDims, reductionDims;
+  for (auto [dim, iterator] : llvm::enumerate(iterators))
+    (iterator == utils::IteratorType::parallel ? parallelDims : reductionDims)
+        .push_back(dim);
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
   Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
   Value count = arith::ConstantIndexOp::create(rewriter, loc, partials);
+  Value total = one;
+  for (unsigned dim : reductionDims)
+    total = rewriter.createOrFold<arith::MulIOp>(loc, total, sizes[dim]);
 
+  // A buffer of partials per output: [partials] and the output's shape.
   SmallVector<Value> buffers, identities;
   for (auto [init, combiner] : llvm::zip(op.getDpsInits(), combiners)) {
+    auto type = cast<MemRefType>(init.getType());
+    SmallVector<int64_t> shape = {partials};
+    llvm::append_range(shape, type.getShape());
+    SmallVector<Value> dynamicSizes;
+    for (auto [dim, size] : llvm::enumerate(type.getShape()))
+      if (ShapedType::isDynamic(size))
+        dynamicSizes.push_back(memref::DimOp::create(rewriter, loc, init, dim));
     buffers.push_back(memref::AllocOp::create(
-        rewriter, loc,
-        MemRefType::get({partials}, getElementTypeOrSelf(init.getType()))));
+        rewriter, loc, MemRefType::get(shape, type.getElementType()),
+        dynamicSizes));
     identities.push_back(arith::ConstantOp::create(
         rewriter, loc, *arith::getNeutralElement(combiner)));
   }
 
   Block *body = op.getBlock();
+  // The thread's loop indices: its output element's parallel ones, and the
+  // reduction ones of `linear` (the last loop fastest) once set.
+  SmallVector<Value> indices(sizes.size(), zero);
   auto combineElements = [&](OpBuilder &b, Location l, Value linear,
                              ValueRange partial) {
-    // The loop indices of element `linear`, the last loop fastest.
-    SmallVector<Value> indices(sizes.size());
-    for (int64_t d = sizes.size() - 1; d > 0; --d) {
-      indices[d] = arith::RemUIOp::create(b, l, linear, sizes[d]);
-      linear = arith::DivUIOp::create(b, l, linear, sizes[d]);
+    for (unsigned dim : llvm::reverse(ArrayRef(reductionDims).drop_front())) {
+      indices[dim] = arith::RemUIOp::create(b, l, linear, sizes[dim]);
+      linear = arith::DivUIOp::create(b, l, linear, sizes[dim]);
     }
-    indices[0] = linear;
+    indices[reductionDims.front()] = linear;
     IRMapping mapping;
     for (OpOperand *input : op.getDpsInputOperands()) {
       Value value = input->get();
-      if (isa<MemRefType>(value.getType())) {
-        AffineMap map = op.getMatchingIndexingMap(input);
-        SmallVector<Value> at;
-        for (AffineExpr expr : map.getResults())
-          at.push_back(getValueOrCreateConstantIndexOp(
-              b, l,
-              affine::makeComposedFoldedAffineApply(
-                  b, l, AffineMap::get(map.getNumDims(), 0, expr),
-                  getAsOpFoldResult(indices))));
-        value = memref::LoadOp::create(b, l, value, at);
-      }
+      if (isa<MemRefType>(value.getType()))
+        value = memref::LoadOp::create(
+            b, l, value,
+            applyMap(b, l, op.getMatchingIndexingMap(input), indices));
       mapping.map(op.getMatchingBlockArgument(input), value);
     }
     mapping.map(op.getRegionOutputArgs(), partial);
@@ -126,24 +154,49 @@ linalg::GenericOp splitReduction(RewriterBase &rewriter, linalg::LinalgOp op,
       next.push_back(mapping.lookupOrDefault(value));
     scf::YieldOp::create(b, l, next);
   };
+  SmallVector<Value> lowerBounds(parallelDims.size() + 1, zero);
+  SmallVector<Value> upperBounds = {count};
+  for (unsigned dim : parallelDims)
+    upperBounds.push_back(sizes[dim]);
+  SmallVector<Value> steps(parallelDims.size() + 1, one);
   scf::ParallelOp::create(
-      rewriter, loc, ValueRange{zero}, ValueRange{count}, ValueRange{one},
+      rewriter, loc, lowerBounds, upperBounds, steps,
       [&](OpBuilder &b, Location l, ValueRange thread) {
-        auto loop = scf::ForOp::create(b, l, thread[0], total, count,
+        for (auto [dim, index] : llvm::zip(parallelDims, thread.drop_front()))
+          indices[dim] = index;
+        auto loop = scf::ForOp::create(b, l, thread.front(), total, count,
                                        identities, combineElements);
-        for (auto [buffer, result] : llvm::zip(buffers, loop.getResults()))
-          memref::StoreOp::create(b, l, result, buffer, thread);
+        for (auto [init, buffer, result] :
+             llvm::zip(op.getDpsInitsMutable(), buffers, loop.getResults())) {
+          SmallVector<Value> at = {thread.front()};
+          llvm::append_range(
+              at, applyMap(b, l, op.getMatchingIndexingMap(&init), indices));
+          memref::StoreOp::create(b, l, result, buffer, at);
+        }
       });
 
-  // The outputs, folded with the partials by the original combiners.
-  MLIRContext *context = rewriter.getContext();
-  SmallVector<AffineMap> maps(buffers.size(),
-                              AffineMap::getMultiDimIdentityMap(1, context));
-  maps.append(buffers.size(), AffineMap::get(1, 0, context));
+  // The outputs, folded with the partials by the original combiners: the
+  // parallel loops, in order, then one over the partials.
+  unsigned numDims = parallelDims.size() + 1;
+  SmallVector<AffineExpr> replacements(iterators.size(),
+                                       getAffineConstantExpr(0, context));
+  for (auto [position, dim] : llvm::enumerate(parallelDims))
+    replacements[dim] = getAffineDimExpr(position, context);
+  SmallVector<AffineMap> partialMaps, outputMaps;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    AffineMap map = op.getMatchingIndexingMap(&init).replaceDimsAndSymbols(
+        replacements, {}, numDims, 0);
+    outputMaps.push_back(map);
+    partialMaps.push_back(
+        map.insertResult(getAffineDimExpr(numDims - 1, context), 0));
+  }
+  SmallVector<utils::IteratorType> foldIterators(parallelDims.size(),
+                                                 utils::IteratorType::parallel);
+  foldIterators.push_back(utils::IteratorType::reduction);
+  llvm::append_range(partialMaps, outputMaps);
   auto fold = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{}, buffers, op.getDpsInits(), maps,
-      {utils::IteratorType::reduction},
-      [&](OpBuilder &b, Location l, ValueRange args) {
+      rewriter, loc, TypeRange{}, buffers, op.getDpsInits(), partialMaps,
+      foldIterators, [&](OpBuilder &b, Location l, ValueRange args) {
         SmallVector<Value> results;
         for (auto [index, combiner] : llvm::enumerate(combiners)) {
           BlockArgument output = op.getRegionOutputArgs()[index];
@@ -177,22 +230,32 @@ struct SplitGPUReductionsPass
     IRRewriter rewriter(&getContext());
     while (!worklist.empty()) {
       linalg::LinalgOp op = worklist.pop_back_val();
-      FailureOr<SmallVector<Operation *>> combiners = matchFullReduction(op);
+      FailureOr<SmallVector<Operation *>> combiners = matchReduction(op);
       if (failed(combiners))
         continue;
-      int64_t total = 1;
-      for (int64_t size : op.getStaticLoopRanges())
-        total = ShapedType::isDynamic(size) || ShapedType::isDynamic(total)
-                    ? ShapedType::kDynamic
-                    : total * size;
+      // The output elements (one for a full reduction) and the elements
+      // each folds, if static.
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      int64_t outputs = 1, total = 1;
+      for (auto [size, iterator] :
+           llvm::zip(ranges, op.getIteratorTypesArray())) {
+        int64_t &product =
+            iterator == utils::IteratorType::parallel ? outputs : total;
+        product = ShapedType::isDynamic(size) || ShapedType::isDynamic(product)
+                      ? ShapedType::kDynamic
+                      : product * size;
+      }
+      // Enough threads already: one per output element of many.
+      if (ShapedType::isDynamic(outputs) || 2 * outputs > partials)
+        continue;
       if (!ShapedType::isDynamic(total) && total <= serialLimit)
         continue;
-      // Many threads for a long or dynamic reduction, few for a short one
-      // and for the partials of a long one: one thread then folds those.
-      int64_t count =
-          !ShapedType::isDynamic(total) && total <= finalPartials * serialLimit
-              ? finalPartials
-              : partials;
+      // `partials` threads in all for a long or dynamic reduction; at most
+      // `final-partials` per output for a short one and for the partials of
+      // a long one: a thread then folds those.
+      int64_t count = partials / outputs;
+      if (!ShapedType::isDynamic(total) && total <= finalPartials * serialLimit)
+        count = std::min<int64_t>(count, finalPartials);
       if (!ShapedType::isDynamic(total) && total <= count)
         continue;
       worklist.push_back(splitReduction(rewriter, op, *combiners, count));

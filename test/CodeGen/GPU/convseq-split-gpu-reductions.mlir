@@ -94,6 +94,41 @@ func.func @two_outputs(%x: memref<3x4xf32>, %sum: memref<f32>,
 
 // -----
 
+// A bias gradient: column sums of a [?, 8] matrix, the reduction loop
+// first. 8 threads (one per column) would each fold all rows; instead the
+// 16 threads (q, j) fold rows q, q + 2, ... of column j into partials[q, j],
+// and a column sum of the 2 partials, parallel loop first, gives the output.
+// CHECK-DAG: #[[$PARTIAL:.+]] = affine_map<(d0, d1) -> (d1, d0)>
+// CHECK-DAG: #[[$OUTPUT:.+]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @column_sums(
+// CHECK-SAME:      %[[X:.+]]: memref<?x8xf32>, %[[OUT:.+]]: memref<8xf32>)
+// CHECK-DAG:     %[[C2:.+]] = arith.constant 2 : index
+// CHECK-DAG:     %[[C8:.+]] = arith.constant 8 : index
+// CHECK-DAG:     %[[ROWS:.+]] = memref.dim %[[X]]
+// CHECK:         %[[PARTIALS:.+]] = memref.alloc() : memref<2x8xf32>
+// CHECK:         scf.parallel (%[[Q:.+]], %[[J:.+]]) = (%{{.+}}, %{{.+}}) to (%[[C2]], %[[C8]])
+// CHECK:           %[[SUM:.+]] = scf.for %[[I:.+]] = %[[Q]] to %[[ROWS]] step %[[C2]] iter_args(%[[ACC:.+]] = %{{.+}}) -> (f32)
+// CHECK:             %[[V:.+]] = memref.load %[[X]][%[[I]], %[[J]]]
+// CHECK:             %[[NEXT:.+]] = arith.addf %[[ACC]], %[[V]]
+// CHECK:             scf.yield %[[NEXT]]
+// CHECK:           memref.store %[[SUM]], %[[PARTIALS]][%[[Q]], %[[J]]]
+// CHECK:         linalg.generic {indexing_maps = [#[[$PARTIAL]], #[[$OUTPUT]]], iterator_types = ["parallel", "reduction"]} ins(%[[PARTIALS]] : memref<2x8xf32>) outs(%[[OUT]] : memref<8xf32>)
+// CHECK:         memref.dealloc %[[PARTIALS]]
+func.func @column_sums(%x: memref<?x8xf32>, %out: memref<8xf32>) {
+  linalg.generic {
+      indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                       affine_map<(d0, d1) -> (d1)>],
+      iterator_types = ["reduction", "parallel"]}
+      ins(%x : memref<?x8xf32>) outs(%out : memref<8xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %sum = arith.addf %acc, %in : f32
+    linalg.yield %sum : f32
+  }
+  return
+}
+
+// -----
+
 // Left on one thread: a short reduction, a partial reduction (a parallel
 // loop the mapping takes), and a body that is not one combiner per output.
 // CHECK-LABEL: func.func @left_alone(
