@@ -1,4 +1,4 @@
-//===- SplitGPUReductions.cpp - Full reductions over many threads ---------===//
+//===- SplitGPUReductions.cpp - Reductions over many GPU threads ----------===//
 //
 // A linalg op whose loops are all reductions (a loss, a gradient's sum of
 // squares) has no parallel loop to map onto threads: the GPU mapping runs
@@ -166,6 +166,10 @@ linalg::GenericOp splitReduction(RewriterBase &rewriter, linalg::LinalgOp op,
           indices[dim] = index;
         auto loop = scf::ForOp::create(b, l, thread.front(), total, count,
                                        identities, combineElements);
+        // The outputs read the parallel indices only; the reduction ones
+        // are the loop body's.
+        for (unsigned dim : reductionDims)
+          indices[dim] = zero;
         for (auto [init, buffer, result] :
              llvm::zip(op.getDpsInitsMutable(), buffers, loop.getResults())) {
           SmallVector<Value> at = {thread.front()};
