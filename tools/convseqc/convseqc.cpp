@@ -311,10 +311,10 @@ LogicalResult checkTargetOptions() {
     return failure();
   };
   bool cuda = target == Target::CUDA;
-  bool gpuLoops = cuda || target == Target::GPULoopsOnCPU;
+  bool gpuKernels = cuda || target == Target::GPULoopsOnCPU;
   if (!cuda && gpuArch.getNumOccurrences())
     return error("--gpu-arch needs --target=cuda");
-  if (!gpuLoops && gpuBlockSize.getNumOccurrences())
+  if (!gpuKernels && gpuBlockSize.getNumOccurrences())
     return error("--gpu-block-size needs --target=cuda");
   if (cpuThreads < 0)
     return error("--cpu-threads: " + Twine(cpuThreads.getValue()) +
@@ -323,11 +323,11 @@ LogicalResult checkTargetOptions() {
   if (cuda && gpuArch != "sm_80" && gpuArch != "sm_90")
     return error("--gpu-arch: unknown architecture '" + gpuArch +
                  "'; expected sm_80 or sm_90");
-  if (gpuLoops &&
+  if (gpuKernels &&
       (gpuBlockSize < 32 || gpuBlockSize > 1024 || gpuBlockSize % 32 != 0))
     return error("--gpu-block-size: " + Twine(gpuBlockSize.getValue()) +
                  " is not a multiple of 32 from 32 to 1024");
-  if (gpuLoops && !cpuPipelineOptions.empty())
+  if (gpuKernels && !cpuPipelineOptions.empty())
     return error("--cpu-pipeline-options needs --target=cpu");
   std::string message;
   llvm::raw_string_ostream os(message);

@@ -34,7 +34,8 @@ namespace {
 /// applies to: outputs indexed by parallel loops only, each updated by one
 /// op with a neutral element that only it uses, and a body that writes no
 /// memory.
-FailureOr<SmallVector<Operation *>> matchReduction(linalg::LinalgOp op) {
+FailureOr<SmallVector<Operation *>>
+matchSplittableReduction(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0)
     return failure();
   Block *body = op.getBlock();
@@ -234,7 +235,8 @@ struct SplitGPUReductionsPass
     IRRewriter rewriter(&getContext());
     while (!worklist.empty()) {
       linalg::LinalgOp op = worklist.pop_back_val();
-      FailureOr<SmallVector<Operation *>> combiners = matchReduction(op);
+      FailureOr<SmallVector<Operation *>> combiners =
+          matchSplittableReduction(op);
       if (failed(combiners))
         continue;
       // The output elements (one for a full reduction) and the elements
