@@ -145,9 +145,15 @@ def TileAttentionPass : Pass<"convseq-tile-attention", "::mlir::func::FuncOp"> {
     probabilities adds a row of V times a broadcast into the values. V is
     read as it is (padding keys read the last key's row, with probability
     0). Causal rows skip the blocks after their last visible key. A row
-    with no visible key is zeros, like the reference.
+    with no visible key is zeros, like the reference. Attention dropout
+    draws the keep decisions of lib/Support/Philox.h, the same mask as the
+    reference lowering and the gradient's recomputation, one evaluation
+    per vector of keys for four query rows (one per row in blocks whose
+    `rows` is not a multiple of 4): the sum is of all probabilities, the
+    values are weighted by the kept ones, and the output is scaled by
+    `1 / (1 - rate)`.
 
-    Tiled are ops without attention dropout whose head sizes E and F are
+    Tiled are ops whose head sizes E and F are
     static and at most 256, and whose query count is dynamic or at least
     `min-rows`: a decoder step (one query) keeps the reference, whose
     contractions read the cached keys as they are.

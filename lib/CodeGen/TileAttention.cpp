@@ -12,6 +12,7 @@
 #include "lib/CodeGen/Passes.h"
 
 #include "dialect/ConvSeqOps.h"
+#include "lib/Support/Philox.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -51,6 +52,13 @@ struct Attention {
   FloatType elementType;
   double scale;
   bool causal;
+  // Attention dropout (lib/Support/Philox.h): probability (b, h, i, j) is
+  // kept by word i mod 4 of the evaluation for counter (j, g, stream, step),
+  // g = (b H + h) ceil(T / 4) + i / 4. `seed` is null without dropout.
+  Value seed, seedHigh, step; // i32: seed[31:0], seed[63:32], step[31:0]
+  Value heads, rowGroups;     // H and ceil(T / 4)
+  uint32_t stream = 0, threshold = 0;
+  double keepScale = 1.0;
 };
 
 Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
@@ -123,6 +131,29 @@ SmallVector<int64_t> chunkWidths(int64_t size) {
   return widths;
 }
 
+/// The four Philox words of the kLanes keys from `firstKey` on for the rows
+/// of group `group` (i32): vectors of i32.
+std::array<Value, 4> buildKeepWords(OpBuilder &b, Location loc,
+                                    const Attention &a, Value firstKey,
+                                    Value group) {
+  auto words = VectorType::get({kLanes}, b.getI32Type());
+  auto broadcast = [&](Value word) {
+    return vector::BroadcastOp::create(b, loc, words, word).getResult();
+  };
+  Value keys = arith::AddIOp::create(
+      b, loc,
+      broadcast(arith::IndexCastUIOp::create(b, loc, b.getI32Type(), firstKey)),
+      arith::IndexCastUIOp::create(
+          b, loc, words,
+          vector::StepOp::create(b, loc,
+                                 VectorType::get({kLanes}, b.getIndexType()))));
+  return philoxWords(b, loc,
+                     {keys, broadcast(group),
+                      philoxConstant(b, loc, words, a.stream),
+                      broadcast(a.step)},
+                     {broadcast(a.seed), broadcast(a.seedHigh)});
+}
+
 /// The output of `rows` query rows from `row` on of head (`batch`, `head`):
 /// for each row, its F values as vectors of `chunkWidths(F)`.
 SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
@@ -151,6 +182,26 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
     Value blocks = arith::CeilDivUIOp::create(b, loc, end, block);
     upper = arith::MinSIOp::create(
         b, loc, a.paddedKeys, arith::MulIOp::create(b, loc, blocks, block));
+  }
+
+  // With dropout, each row's group g (i32) of four rows. When the rows
+  // come in aligned fours (`row` is a multiple of `rows`), row r takes word
+  // r mod 4 of its group's evaluation, shared by the four; otherwise each
+  // row evaluates its own and selects word i mod 4.
+  bool sharedWords = rows % 4 == 0;
+  SmallVector<Value> rowGroups;
+  if (a.seed) {
+    Value batchHead = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, batch, a.heads), head);
+    Value groupsBefore = arith::MulIOp::create(b, loc, batchHead, a.rowGroups);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value i = arith::AddIOp::create(b, loc, row, indexConstant(b, loc, r));
+      Value group = arith::AddIOp::create(
+          b, loc, groupsBefore,
+          arith::DivUIOp::create(b, loc, i, indexConstant(b, loc, 4)));
+      rowGroups.push_back(
+          arith::IndexCastUIOp::create(b, loc, b.getI32Type(), group));
+    }
   }
 
   // Loop-carried per row: the running maximum, the running sum and the
@@ -286,6 +337,28 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
           }
         }
 
+        // Dropout: the sums are of the probabilities; the values are
+        // weighted by the kept ones (scaled by 1 / (1 - rate) after the
+        // loop).
+        if (a.seed) {
+          auto wordType = VectorType::get({kLanes}, nb.getI32Type());
+          Value threshold = philoxConstant(nb, nl, wordType, a.threshold);
+          for (int64_t v = 0; v < kKeyVectors; ++v) {
+            std::array<Value, 4> words;
+            for (int64_t r = 0; r < rows; ++r) {
+              if (!sharedWords || r % 4 == 0)
+                words = buildKeepWords(nb, nl, a, firstKeys[v], rowGroups[r]);
+              Value word = sharedWords
+                               ? words[r % 4]
+                               : selectWord(nb, nl, words, queryRows[r]);
+              Value keep = arith::CmpIOp::create(
+                  nb, nl, arith::CmpIPredicate::uge, word, threshold);
+              probs[r][v] = arith::SelectOp::create(
+                  nb, nl, keep, probs[r][v], splat(nb, nl, zero, kLanes));
+            }
+          }
+        }
+
         // out += P V: per key, each vector of its values times a broadcast
         // probability, for every row. V is not padded: the padding keys,
         // whose probability is 0, read the last key's values.
@@ -319,13 +392,15 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
 
   // Normalize; a row without a visible key (sum 0) is zeros.
   SmallVector<SmallVector<Value>> out;
-  Value one = floatConstant(b, loc, type, 1.0);
+  // With dropout the kept values are scaled by 1 / (1 - rate) here.
+  Value numerator = floatConstant(b, loc, type, a.keepScale);
   for (int64_t r = 0; r < rows; ++r) {
     ValueRange state = loop.getResults().slice(r * perRow, perRow);
     Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                            state[1], zero);
     Value inverse = arith::SelectOp::create(
-        b, loc, positive, arith::DivFOp::create(b, loc, one, state[1]), zero);
+        b, loc, positive, arith::DivFOp::create(b, loc, numerator, state[1]),
+        zero);
     SmallVector<Value> chunks;
     for (auto [c, width] : llvm::enumerate(widths))
       chunks.push_back(arith::MulFOp::create(b, loc, state[2 + c],
@@ -376,13 +451,11 @@ Value buildRowBlocks(OpBuilder &b, Location loc, const Attention &a, Value dest,
 }
 
 /// Whether `op` is tiled here; the others keep the reference lowering of
-/// convert-convseq-to-linalg: attention dropout (its mask would be drawn per
-/// block), a head size that is dynamic or too long to unroll, and a static
-/// query count below `minRows` (a decoder step, whose one query per head
-/// reads the keys as they are).
+/// convert-convseq-to-linalg: a head size that is dynamic or too long to
+/// unroll, and a static query count below `minRows` (a decoder step, whose
+/// one query per head reads the keys as they are). Dropout (the verifier
+/// ensures an RNG key with it) draws its mask in the loop.
 bool canTile(DotProductAttentionOp op, int64_t minRows) {
-  if (!op.getDropout().isZero())
-    return false;
   auto query = cast<RankedTensorType>(op.getQuery().getType());
   auto value = cast<RankedTensorType>(op.getValue().getType());
   if (!isa<FloatType>(query.getElementType()))
@@ -425,6 +498,16 @@ Value tileAttention(OpBuilder &b, DotProductAttentionOp op, int64_t rows) {
   a.elementType = type;
   a.scale = op.getEffectiveScale();
   a.causal = op.getCausal();
+  if (double rate = op.getDropout().convertToDouble(); rate != 0.0) {
+    a.heads = heads;
+    a.rowGroups = arith::CeilDivUIOp::create(b, loc, numQueries,
+                                             indexConstant(b, loc, 4));
+    std::tie(a.seed, a.seedHigh) = splitWords(b, loc, op.getSeed());
+    a.step = splitWords(b, loc, op.getStep()).first;
+    a.stream = static_cast<uint32_t>(op.getStream());
+    a.threshold = dropoutThreshold(rate);
+    a.keepScale = 1.0 / (1.0 - rate);
+  }
   // K^T, contiguous along the keys: a block's scores are E vector FMAs.
   OpFoldResult headSize = b.getIndexAttr(a.headSize);
   a.keysT = writePadded(

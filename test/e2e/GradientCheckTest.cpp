@@ -175,27 +175,27 @@ TEST_P(GradientCheck, VJPMatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(
     Ops, GradientCheck,
-    ::testing::Values(CHECKED(linear), CHECKED(linear_transposed_scaled),
-                      CHECKED(glu), CHECKED(relu), CHECKED(gelu),
-                      CHECKED(softmax), CHECKED(lightweight_odd_masked),
-                      CHECKED(lightweight_even_causal),
-                      CHECKED(lightweight_even_centred),
-                      CHECKED(dynamic_odd_masked), CHECKED(dynamic_even_causal),
-                      CHECKED(dilated_masked), CHECKED(dilated_even_causal),
-                      CHECKED(apply_mask), CHECKED(rms_norm),
-                      CHECKED(embedding), CHECKED(add_positions),
-                      CHECKED(dropout), CHECKED(relu_dropout), CHECKED(heads),
-                      CHECKED(attention_masked), CHECKED(attention_causal),
-                      CHECKED(attention_tiled), CHECKED(attention_tiled_causal),
-                      CHECKED(attention_dropout), CHECKED(cross_entropy),
-                      CHECKED(cross_entropy_smoothed), CHECKED(residual_reuse),
-                      CHECKED(reshape_then_softmax), CHECKED(two_results)),
+    ::testing::Values(
+        CHECKED(linear), CHECKED(linear_transposed_scaled), CHECKED(glu),
+        CHECKED(relu), CHECKED(gelu), CHECKED(softmax),
+        CHECKED(lightweight_odd_masked), CHECKED(lightweight_even_causal),
+        CHECKED(lightweight_even_centred), CHECKED(dynamic_odd_masked),
+        CHECKED(dynamic_even_causal), CHECKED(dilated_masked),
+        CHECKED(dilated_even_causal), CHECKED(apply_mask), CHECKED(rms_norm),
+        CHECKED(embedding), CHECKED(add_positions), CHECKED(dropout),
+        CHECKED(relu_dropout), CHECKED(heads), CHECKED(attention_masked),
+        CHECKED(attention_causal), CHECKED(attention_tiled),
+        CHECKED(attention_tiled_causal), CHECKED(attention_dropout),
+        CHECKED(attention_tiled_dropout), CHECKED(cross_entropy),
+        CHECKED(cross_entropy_smoothed), CHECKED(residual_reuse),
+        CHECKED(reshape_then_softmax), CHECKED(two_results)),
     [](const auto &info) { return std::string(info.param.name); });
 
 /// Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1,
-/// 2, 3", SC 2011), written from the paper for this test: the first output
-/// word for `counter` and `key`.
-uint32_t philoxFirstWord(std::array<uint32_t, 4> c, std::array<uint32_t, 2> k) {
+/// 2, 3", SC 2011), written from the paper for this test: the four output
+/// words for `counter` and `key`.
+std::array<uint32_t, 4> philoxWords(std::array<uint32_t, 4> c,
+                                    std::array<uint32_t, 2> k) {
   for (int round = 0; round < 10; ++round) {
     uint64_t p0 = uint64_t{0xD2511F53u} * c[0];
     uint64_t p1 = uint64_t{0xCD9E8D57u} * c[2];
@@ -205,17 +205,34 @@ uint32_t philoxFirstWord(std::array<uint32_t, 4> c, std::array<uint32_t, 2> k) {
          static_cast<uint32_t>(p0)};
     k = {k[0] + 0x9E3779B9u, k[1] + 0xBB67AE85u};
   }
-  return c[0];
+  return c;
 }
 
 TEST(Dropout, ReferencePhiloxMatchesKnownAnswer) {
   // Random123's known-answer vector for philox4x32-10, zero counter and key.
-  EXPECT_EQ(philoxFirstWord({0, 0, 0, 0}, {0, 0}), 0x6627E8D5u);
+  std::array<uint32_t, 4> expected = {0x6627E8D5u, 0xE169C58Du, 0xBC57AC4Cu,
+                                      0x9B00DBD8u};
+  EXPECT_EQ(philoxWords({0, 0, 0, 0}, {0, 0}), expected);
+}
+
+/// Whether dropout keeps element `e` (row-major) of a tensor of `shape`
+/// (lib/Support/Philox.h): element (lead..., i, j) takes word i mod 4 of the
+/// evaluation for counter (j, lead ceil(R / 4) + i / 4, stream, step).
+bool kept(const std::vector<int64_t> &shape, uint64_t e, uint64_t seed,
+          int64_t step, uint32_t stream, double rate) {
+  uint64_t columns = shape.empty() ? 1 : shape.back();
+  uint64_t rows = shape.size() >= 2 ? shape[shape.size() - 2] : 1;
+  uint64_t j = e % columns, i = e / columns % rows, lead = e / columns / rows;
+  uint64_t group = lead * ((rows + 3) / 4) + i / 4;
+  std::array<uint32_t, 4> words = philoxWords(
+      {static_cast<uint32_t>(j), static_cast<uint32_t>(group), stream,
+       static_cast<uint32_t>(step)},
+      {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)});
+  return words[i % 4] >= static_cast<uint32_t>(std::ldexp(rate, 32));
 }
 
 /// Runs a dropout function on ones and checks every element: kept (scaled
-/// by 1 / (1 - rate)) iff the first Philox word for counter
-/// (e, stream, step) and key seed is >= rate * 2^32 (Dropout.cpp).
+/// by 1 / (1 - rate)) iff `kept` says so.
 void expectPhiloxMask(Entry entry, const convseq_arg_info *slots, size_t count,
                       double rate, uint32_t stream) {
   const uint64_t seed = 0x0123456789ABCDEFull;
@@ -231,19 +248,14 @@ void expectPhiloxMask(Entry entry, const convseq_arg_info *slots, size_t count,
   }
   Tensors outputs = call(entry, slots, count, inputs);
   const ref::Tensor<double> &y = outputs.at("y");
-  auto threshold = static_cast<uint32_t>(std::ldexp(rate, 32));
-  size_t kept = 0;
+  size_t keptCount = 0;
   for (size_t e = 0; e < y.data.size(); ++e) {
-    uint32_t word = philoxFirstWord(
-        {static_cast<uint32_t>(e), static_cast<uint32_t>(uint64_t{e} >> 32),
-         stream, static_cast<uint32_t>(step)},
-        {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)});
-    bool keep = word >= threshold;
-    kept += keep;
+    bool keep = kept(y.shape, e, seed, step, stream, rate);
+    keptCount += keep;
     EXPECT_EQ(y.data[e], keep ? 1.0 / (1.0 - rate) : 0.0) << "element " << e;
   }
-  EXPECT_GT(kept, 0u);
-  EXPECT_LT(kept, y.data.size());
+  EXPECT_GT(keptCount, 0u);
+  EXPECT_LT(keptCount, y.data.size());
 }
 
 TEST(Dropout, PhiloxMasks) {
@@ -251,6 +263,50 @@ TEST(Dropout, PhiloxMasks) {
                    std::size(convseq_dropout_args), 0.3, 2);
   expectPhiloxMask(convseq_dropout_rows, convseq_dropout_rows_args,
                    std::size(convseq_dropout_rows_args), 0.5, 7);
+}
+
+TEST(Dropout, TiledAttentionMask) {
+  // convseq-tile-attention draws the mask of probability (b, h, i, j) in
+  // its loop, 16 keys at a time, one evaluation for four rows in its blocks
+  // and one per row in the last T mod 4 (here 33 = 8 x 4 + 1); with q = 0
+  // and v = I, y[b, h, i, j] = keep / ((1 - rate) S).
+  const uint64_t seed = 0xFEDCBA9876543210ull;
+  const int64_t step = 11;
+  const double rate = 0.3;
+  const uint32_t stream = 3;
+  const convseq_arg_info *slots = convseq_attention_dropout_mask_args;
+  size_t count = std::size(convseq_attention_dropout_mask_args);
+  Inputs inputs;
+  inputs.scalars = {{"seed", static_cast<int64_t>(seed)}, {"step", step}};
+  for (size_t i = 0; i < count; ++i) {
+    if (slots[i].role == CONVSEQ_OUTPUT || slots[i].rank <= 0)
+      continue;
+    ref::Tensor<double> &x = inputs.floats[slots[i].name] =
+        ref::Tensor<double>(staticShape(slots[i]));
+    std::fill(x.data.begin(), x.data.end(), 0.0);
+    if (std::string(slots[i].name) == "k")
+      for (size_t e = 0; e < x.data.size(); ++e)
+        x.data[e] = std::sin(0.37 * static_cast<double>(e));
+    if (std::string(slots[i].name) == "v") {
+      // [S, S] per head: the identity.
+      size_t size = x.shape.back();
+      for (size_t head = 0; head < x.data.size(); head += size * size)
+        for (size_t j = 0; j < size; ++j)
+          x.data[head + j * size + j] = 1.0;
+    }
+  }
+  Tensors outputs = call(convseq_attention_dropout_mask, slots, count, inputs);
+  const ref::Tensor<double> &y = outputs.at("y");
+  const int64_t numKeys = y.shape.back();
+  size_t keptCount = 0;
+  for (size_t e = 0; e < y.data.size(); ++e) {
+    bool keep = kept(y.shape, e, seed, step, stream, rate);
+    keptCount += keep;
+    double expected = keep ? 1.0 / ((1.0 - rate) * numKeys) : 0.0;
+    EXPECT_NEAR(y.data[e], expected, 1e-12) << "element " << e;
+  }
+  EXPECT_GT(keptCount, 0u);
+  EXPECT_LT(keptCount, y.data.size());
 }
 
 } // namespace

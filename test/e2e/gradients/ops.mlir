@@ -193,6 +193,28 @@ module @gradient_checks {
     return %y : tensor<2x1x4x2xf64>
   }
 
+  // Dropout in convseq-tile-attention's loop (causal, 34 queries against 37
+  // keys), while the VJP's gradient op recomputes P and the mask by the
+  // reference lowering: the two must draw the same mask.
+  func.func @attention_tiled_dropout(%q: tensor<2x2x34x8xf64> {convseq.io = "q"}, %k: tensor<2x2x37x8xf64> {convseq.io = "k"},
+                                     %v: tensor<2x2x37x12xf64> {convseq.io = "v"}, %seed: i64 {convseq.io = "seed"},
+                                     %step: i64 {convseq.io = "step"}) -> (tensor<2x2x34x12xf64> {convseq.io = "y"}) {
+    %y = convseq.dot_product_attention %q, %k, %v rng(%seed, %step) {causal, dropout = 3.0e-01 : f64, stream = 3 : i64}
+        : (tensor<2x2x34x8xf64>, tensor<2x2x37x8xf64>, tensor<2x2x37x12xf64>, i64, i64) -> tensor<2x2x34x12xf64>
+    return %y : tensor<2x2x34x12xf64>
+  }
+
+  // Not a gradient check: with q = 0 every probability is 1 / S and with
+  // v = I output (b, h, i, j) is key j's kept probability, which
+  // Dropout.TiledAttentionMask compares with Philox's word for (b, h, i, j).
+  func.func @attention_dropout_mask(%q: tensor<2x2x33x4xf64> {convseq.io = "q"}, %k: tensor<2x2x20x4xf64> {convseq.io = "k"},
+                                    %v: tensor<2x2x20x20xf64> {convseq.io = "v"}, %seed: i64 {convseq.io = "seed"},
+                                    %step: i64 {convseq.io = "step"}) -> (tensor<2x2x33x20xf64> {convseq.io = "y"}) {
+    %y = convseq.dot_product_attention %q, %k, %v rng(%seed, %step) {dropout = 3.0e-01 : f64, stream = 3 : i64}
+        : (tensor<2x2x33x4xf64>, tensor<2x2x20x4xf64>, tensor<2x2x20x20xf64>, i64, i64) -> tensor<2x2x33x20xf64>
+    return %y : tensor<2x2x33x20xf64>
+  }
+
   func.func @cross_entropy(%logits: tensor<2x3x7xf64> {convseq.io = "logits"}, %ids: tensor<2x3xi32> {convseq.io = "ids"})
       -> (tensor<f64> {convseq.io = "loss"}) {
     %l = convseq.cross_entropy %logits, %ids {pad_id = 0 : i64} : (tensor<2x3x7xf64>, tensor<2x3xi32>) -> tensor<f64>
