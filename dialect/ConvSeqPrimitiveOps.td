@@ -327,10 +327,11 @@ def ConvSeq_DropoutOp : ConvSeq_Op<"dropout",
   let summary = "inverted dropout from a counter-based RNG";
   let description = [{
     Zeroes each element with probability `rate` and scales the others by
-    `1 / (1 - rate)`. The decision for element `e` (its row-major index) is a
-    pure function of `(seed, step, stream, e)` computed with Philox-4x32-10,
-    so a training run is bit-reproducible and the backward pass recomputes
-    the same mask. `stream` distinguishes dropout sites within a step.
+    `1 / (1 - rate)`. The decision for element `(lead..., i, j)` is a pure
+    function of `(seed, step, stream, lead, i, j)` computed with
+    Philox-4x32-10 (one evaluation for four rows; docs/dialect.md), so a
+    training run is bit-reproducible and the backward pass recomputes the
+    same mask. `stream` distinguishes dropout sites within a step.
 
     ```mlir
     %y = convseq.dropout %x rng(%seed, %step) {rate = 1.0e-01 : f64, stream = 3 : i64}

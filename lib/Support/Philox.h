@@ -94,7 +94,7 @@ inline Value selectWord(OpBuilder &b, Location loc, std::array<Value, 4> words,
   return word;
 }
 
-/// Elements are kept where the first word is >= this: rate * 2^32, clamped
+/// Elements are kept where their word is >= this: rate * 2^32, clamped
 /// (rate < 1, so it is below 2^32).
 inline uint32_t dropoutThreshold(double rate) {
   return static_cast<uint32_t>(std::min(std::ldexp(rate, 32), 4294967295.0));

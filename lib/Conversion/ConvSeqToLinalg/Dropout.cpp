@@ -42,7 +42,7 @@ Value lowering::buildDropout(OpBuilder &b, Location loc, Value input, Value seed
                            Value step, double rate, int64_t stream) {
   auto type = cast<RankedTensorType>(input.getType());
   Type elementType = type.getElementType();
-  // The sizes, for the row groups: dims[d] is dimension d.
+  // The sizes: R and the leading ones number the groups of four rows.
   SmallVector<Value> dims;
   for (int64_t d = 0; d < type.getRank(); ++d)
     dims.push_back(tensor::DimOp::create(b, loc, input, d));

@@ -199,16 +199,6 @@ Value lowering::buildSoftmaxGrad(OpBuilder &b, Location loc, Value y,
       .front();
 }
 
-Value lowering::linearIndex(OpBuilder &b, Location loc, ArrayRef<Value> sizes) {
-  Value linear = arith::ConstantIndexOp::create(b, loc, 0);
-  for (auto [dim, size] : llvm::enumerate(sizes)) {
-    Value index = linalg::IndexOp::create(b, loc, dim);
-    linear = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, linear, size), index);
-  }
-  return arith::IndexCastOp::create(b, loc, b.getI64Type(), linear);
-}
-
 Value lowering::indexToFloat(OpBuilder &b, Location loc, Value index,
                              Type type) {
   Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);

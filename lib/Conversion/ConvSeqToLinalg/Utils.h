@@ -71,15 +71,11 @@ Value buildSoftmax(OpBuilder &b, Location loc, Value input);
 /// `y` and the result's gradient `dy`: y * (dy - sum_last(dy * y)).
 Value buildSoftmaxGrad(OpBuilder &b, Location loc, Value y, Value dy);
 
-/// Inverted dropout of `input` with rate `rate`: element `e` (row-major)
-/// is kept iff Philox-4x32-10 with key `seed` and counter
-/// (e, stream, step) gives a first word >= rate * 2^32 (Dropout.cpp).
+/// Inverted dropout of `input` with rate `rate`: each element is kept by
+/// the Philox-4x32-10 decision of lib/Support/Philox.h for its position,
+/// `seed`, `step` and `stream`, and kept ones are scaled by 1 / (1 - rate).
 Value buildDropout(OpBuilder &b, Location loc, Value input, Value seed,
                    Value step, double rate, int64_t stream);
-
-/// The row-major linear index of the current iteration of a linalg.generic
-/// whose loops cover `sizes`, as an i64.
-Value linearIndex(OpBuilder &b, Location loc, ArrayRef<Value> sizes);
 
 /// Converts an index-typed size to a float of `type`.
 Value indexToFloat(OpBuilder &b, Location loc, Value index, Type type);
