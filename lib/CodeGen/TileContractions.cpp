@@ -435,10 +435,15 @@ private:
 /// the whole A apart (16 KiB at k = 4096) they all fall into the same L1
 /// set as the panel of B beside them: in paired runs the copy took a
 /// 2048^3 matmul from 0.68 to 0.89 of OpenBLAS's speed (4096^3 is too noisy
-/// here to say). It costs 1 / (2 n) of the panel's work.
+/// here to say). It costs 1 / (2 n) of the panel's work. A weight
+/// gradient's A[k, m] (contiguous along m) is copied the same way: its
+/// register tile reads 6 floats from each of `blockK` rows of the whole
+/// activation (4 KiB apart for 1024 features, one L1 set again), and from
+/// the copy, rows of the row block's m apart.
 void copyLeftPanel(RewriterBase &rewriter, linalg::LinalgOp op,
                    const ContractionLoops &loops) {
-  if (!isInnermost(op.getIndexingMapsArray()[0], loops.k))
+  AffineMap lhsMap = op.getIndexingMapsArray()[0];
+  if (!isInnermost(lhsMap, loops.k) && !isInnermost(lhsMap, loops.m))
     return;
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();

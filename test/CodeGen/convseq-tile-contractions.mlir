@@ -175,12 +175,14 @@ func.func @scores(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %init: tensor<
 // A weight gradient reduces over batch and positions: the two reduction
 // loops are collapsed into one (views of the operands as matrices) so the
 // product is tiled like any other; its left-hand side x[r, m] is read along
-// m, a 1 x 6 row per reduction step.
+// m, a 1 x 6 row per reduction step, from a compact copy of each L1 panel
+// (256 steps of r, the row block's m).
 // CHECK-LABEL: func.func @weight_gradient
 //  CHECK-SAME:   %[[X:[^:]+]]: tensor<?x?x64xf32>, %[[DY:[^:]+]]: tensor<?x?x32xf32>
 //   CHECK-DAG:   tensor.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : tensor<?x?x64xf32> into tensor<?x64xf32>
 //   CHECK-DAG:   tensor.collapse_shape %[[DY]] {{\[}}[0, 1], [2]] : tensor<?x?x32xf32> into tensor<?x32xf32>
-//       CHECK:   scf.for
+//       CHECK:   scf.for %{{.+}} step %c256
+//       CHECK:     linalg.copy ins(%{{.+}} : tensor<?x64xf32>)
 //       CHECK:           vector.contract {{.+}} : vector<1x6xf32>, vector<1x1x16xf32> into vector<6x1x16xf32>
 //   CHECK-NOT:   linalg.contract
 func.func @weight_gradient(%x: tensor<?x?x64xf32>, %dy: tensor<?x?x32xf32>, %init: tensor<64x32xf32>) -> tensor<64x32xf32> {
