@@ -26,6 +26,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -231,12 +232,12 @@ bool kept(const std::vector<int64_t> &shape, uint64_t e, uint64_t seed,
   return words[i % 4] >= static_cast<uint32_t>(std::ldexp(rate, 32));
 }
 
-/// Runs a dropout function on ones and checks every element: kept (scaled
-/// by 1 / (1 - rate)) iff `kept` says so.
-void expectPhiloxMask(Entry entry, const convseq_arg_info *slots, size_t count,
-                      double rate, uint32_t stream) {
-  const uint64_t seed = 0x0123456789ABCDEFull;
-  const int64_t step = 5;
+/// Calls `entry` with the RNG key (`seed`, `step`), after `fill` set each
+/// float input (zeros when it is given, the named tensor).
+Tensors callWithKey(Entry entry, const convseq_arg_info *slots, size_t count,
+                    uint64_t seed, int64_t step,
+                    const std::function<void(const std::string &,
+                                             ref::Tensor<double> &)> &fill) {
   Inputs inputs;
   inputs.scalars = {{"seed", static_cast<int64_t>(seed)}, {"step", step}};
   for (size_t i = 0; i < count; ++i) {
@@ -244,18 +245,40 @@ void expectPhiloxMask(Entry entry, const convseq_arg_info *slots, size_t count,
       continue;
     ref::Tensor<double> &x = inputs.floats[slots[i].name] =
         ref::Tensor<double>(staticShape(slots[i]));
-    std::fill(x.data.begin(), x.data.end(), 1.0);
+    fill(slots[i].name, x);
   }
-  Tensors outputs = call(entry, slots, count, inputs);
-  const ref::Tensor<double> &y = outputs.at("y");
+  return call(entry, slots, count, inputs);
+}
+
+/// Checks every element of `y`: `keptValue` (within `tolerance`) where
+/// `kept` keeps it, 0 elsewhere, and that some are kept and some dropped.
+void expectMask(const ref::Tensor<double> &y, uint64_t seed, int64_t step,
+                uint32_t stream, double rate, double keptValue,
+                double tolerance) {
   size_t keptCount = 0;
   for (size_t e = 0; e < y.data.size(); ++e) {
     bool keep = kept(y.shape, e, seed, step, stream, rate);
     keptCount += keep;
-    EXPECT_EQ(y.data[e], keep ? 1.0 / (1.0 - rate) : 0.0) << "element " << e;
+    EXPECT_NEAR(y.data[e], keep ? keptValue : 0.0, tolerance)
+        << "element " << e;
   }
   EXPECT_GT(keptCount, 0u);
   EXPECT_LT(keptCount, y.data.size());
+}
+
+/// Runs a dropout function on ones and checks every element: kept (scaled
+/// by 1 / (1 - rate), exactly) iff `kept` says so.
+void expectPhiloxMask(Entry entry, const convseq_arg_info *slots, size_t count,
+                      double rate, uint32_t stream) {
+  const uint64_t seed = 0x0123456789ABCDEFull;
+  const int64_t step = 5;
+  Tensors outputs =
+      callWithKey(entry, slots, count, seed, step,
+                  [](const std::string &, ref::Tensor<double> &x) {
+                    std::fill(x.data.begin(), x.data.end(), 1.0);
+                  });
+  expectMask(outputs.at("y"), seed, step, stream, rate, 1.0 / (1.0 - rate),
+             /*tolerance=*/0.0);
 }
 
 TEST(Dropout, PhiloxMasks) {
@@ -274,39 +297,26 @@ TEST(Dropout, TiledAttentionMask) {
   const int64_t step = 11;
   const double rate = 0.3;
   const uint32_t stream = 3;
-  const convseq_arg_info *slots = convseq_attention_dropout_mask_args;
-  size_t count = std::size(convseq_attention_dropout_mask_args);
-  Inputs inputs;
-  inputs.scalars = {{"seed", static_cast<int64_t>(seed)}, {"step", step}};
-  for (size_t i = 0; i < count; ++i) {
-    if (slots[i].role == CONVSEQ_OUTPUT || slots[i].rank <= 0)
-      continue;
-    ref::Tensor<double> &x = inputs.floats[slots[i].name] =
-        ref::Tensor<double>(staticShape(slots[i]));
-    std::fill(x.data.begin(), x.data.end(), 0.0);
-    if (std::string(slots[i].name) == "k")
-      for (size_t e = 0; e < x.data.size(); ++e)
-        x.data[e] = std::sin(0.37 * static_cast<double>(e));
-    if (std::string(slots[i].name) == "v") {
-      // [S, S] per head: the identity.
-      size_t size = x.shape.back();
-      for (size_t head = 0; head < x.data.size(); head += size * size)
-        for (size_t j = 0; j < size; ++j)
-          x.data[head + j * size + j] = 1.0;
-    }
-  }
-  Tensors outputs = call(convseq_attention_dropout_mask, slots, count, inputs);
+  Tensors outputs = callWithKey(
+      convseq_attention_dropout_mask, convseq_attention_dropout_mask_args,
+      std::size(convseq_attention_dropout_mask_args), seed, step,
+      [](const std::string &name, ref::Tensor<double> &x) {
+        std::fill(x.data.begin(), x.data.end(), 0.0);
+        if (name == "k")
+          for (size_t e = 0; e < x.data.size(); ++e)
+            x.data[e] = std::sin(0.37 * static_cast<double>(e));
+        if (name == "v") {
+          // [S, S] per head: the identity.
+          size_t size = x.shape.back();
+          for (size_t head = 0; head < x.data.size(); head += size * size)
+            for (size_t j = 0; j < size; ++j)
+              x.data[head + j * size + j] = 1.0;
+        }
+      });
   const ref::Tensor<double> &y = outputs.at("y");
   const int64_t numKeys = y.shape.back();
-  size_t keptCount = 0;
-  for (size_t e = 0; e < y.data.size(); ++e) {
-    bool keep = kept(y.shape, e, seed, step, stream, rate);
-    keptCount += keep;
-    double expected = keep ? 1.0 / ((1.0 - rate) * numKeys) : 0.0;
-    EXPECT_NEAR(y.data[e], expected, 1e-12) << "element " << e;
-  }
-  EXPECT_GT(keptCount, 0u);
-  EXPECT_LT(keptCount, y.data.size());
+  expectMask(y, seed, step, stream, rate, 1.0 / ((1.0 - rate) * numKeys),
+             /*tolerance=*/1e-12);
 }
 
 } // namespace
