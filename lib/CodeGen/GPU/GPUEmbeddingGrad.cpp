@@ -13,6 +13,7 @@
 #include "lib/CodeGen/GPU/Passes.h"
 
 #include "dialect/ConvSeqOps.h"
+#include "lib/Support/FlattenPositions.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -40,17 +41,10 @@ LogicalResult lowerEmbeddingGrad(RewriterBase &rewriter, EmbeddingGradOp op,
   Type elementType = tableType.getElementType();
   rewriter.setInsertionPoint(op);
 
-  // ids as [N], dy as [N, D].
   Value ids = op.getIds(), dy = op.getResultGrad();
-  unsigned idRank = cast<RankedTensorType>(ids.getType()).getRank();
-  if (idRank != 1) {
-    ReassociationIndices positions =
-        llvm::to_vector(llvm::seq<int64_t>(0, idRank));
-    ids = tensor::CollapseShapeOp::create(
-        rewriter, loc, ids, ArrayRef<ReassociationIndices>{positions});
-    dy = tensor::CollapseShapeOp::create(
-        rewriter, loc, dy, ArrayRef<ReassociationIndices>{positions, {idRank}});
-  }
+  if (cast<RankedTensorType>(ids.getType()).getRank() == 0)
+    return op.emitError("the GPU lowering needs at least one id dimension");
+  flattenPositions(rewriter, loc, ids, dy);
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
   Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
   Value count = tensor::DimOp::create(rewriter, loc, ids, 0);

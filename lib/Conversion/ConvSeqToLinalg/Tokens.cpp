@@ -4,6 +4,7 @@
 #include "lib/Conversion/ConvSeqToLinalg/Utils.h"
 
 #include "dialect/ConvSeqOps.h"
+#include "lib/Support/FlattenPositions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -90,17 +91,7 @@ struct EmbeddingGradLowering : OpConversionPattern<EmbeddingGradOp> {
       return rewriter.notifyMatchFailure(
           op, "needs at least one id dimension and a static width");
 
-    // ids as [N], dy as [N, D].
-    ReassociationIndices positions;
-    for (unsigned d = 0; d < idRank; ++d)
-      positions.push_back(d);
-    if (idRank > 1) {
-      ids = tensor::CollapseShapeOp::create(
-          rewriter, loc, ids, ArrayRef<ReassociationIndices>{positions});
-      dy = tensor::CollapseShapeOp::create(
-          rewriter, loc, dy,
-          ArrayRef<ReassociationIndices>{positions, {idRank}});
-    }
+    flattenPositions(rewriter, loc, ids, dy);
     SmallVector<OpFoldResult> tableSizes = {
         rewriter.getIndexAttr(tableType.getDimSize(0)),
         getSizes(rewriter, loc, dy)[1]};
