@@ -315,7 +315,8 @@ LogicalResult checkTargetOptions() {
   if (!cuda && gpuArch.getNumOccurrences())
     return error("--gpu-arch needs --target=cuda");
   if (!gpuKernels && gpuBlockSize.getNumOccurrences())
-    return error("--gpu-block-size needs --target=cuda");
+    return error("--gpu-block-size needs --target=cuda or "
+                 "--target=gpu-loops-on-cpu");
   if (cpuThreads < 0)
     return error("--cpu-threads: " + Twine(cpuThreads.getValue()) +
                  " is negative; expected a thread count, or 0 for this "
@@ -357,26 +358,21 @@ LogicalResult runPipelines(ModuleOp module, EmitStage from, EmitStage stage) {
     options.registerN = 32;
   // Checked by checkTargetOptions.
   (void)options.parseFromString(cpuPipelineOptions);
+  GPUPipelineOptions gpu;
+  setGPUOptions(gpu, stage);
   if (stage == EmitStage::Primitives) {
     buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
   } else if (stage == EmitStage::Linalg) {
-    if (target == Target::CPU) {
+    if (target == Target::CPU)
       buildLinalgPipeline(pm, options);
-    } else {
-      GPUPipelineOptions gpu;
-      setGPUOptions(gpu, stage);
+    else
       buildLinalgForGPUPipeline(pm, gpu);
-    }
   } else if (target == Target::CUDA) {
-    GPUPipelineOptions gpu;
-    setGPUOptions(gpu, stage);
     buildLinalgForGPUPipeline(pm, gpu);
     buildLinalgToGPUPipeline(pm, gpu);
     if (stage > EmitStage::GPU)
       buildGPUToLLVMPipeline(pm, gpu);
   } else if (target == Target::GPULoopsOnCPU) {
-    GPUPipelineOptions gpu;
-    setGPUOptions(gpu, stage);
     buildGPULoopsOnCPUPipeline(pm, gpu);
   } else {
     buildCPUPipeline(pm, options);
