@@ -282,6 +282,14 @@ def TileGenericOpsPass
     are vectorized (`linalg::vectorize`, gathers included) and their
     accumulators hoisted. A partial tile stays a scalar loop.
 
+    An op whose body divides one parallel loop's index by 4 to pick a
+    dropout mask's Philox evaluation (lib/Support/Philox.h) has row tiles
+    of four along that loop, starting at multiples of 4; the group and word
+    in each tile become the tile's offset / 4 (computed before it) and its
+    own row, and a full group's rows are unrolled, so they share one
+    vector evaluation. The full group and the partial last one each run
+    under an `scf.if`.
+
     A copy that moves the innermost dimension (`linalg.transpose`, the
     packing of a right-hand side stored as `B[n, k]`) is tiled instead
     into rows over its other dimensions and `transpose-block` squares of

@@ -8,11 +8,14 @@
 
 #include "lib/CodeGen/Passes.h"
 #include "lib/CodeGen/Tiling.h"
+#include "lib/Support/Philox.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -32,6 +35,11 @@ namespace {
 constexpr llvm::StringLiteral kVectorTileAttr = "convseq.vector_tile";
 /// Marks the vector loops to peel.
 constexpr llvm::StringLiteral kPeelAttr = "convseq.peel";
+/// Marks a vector tile whose rows along the given loop dimension share
+/// their dropout masks' Philox evaluations.
+constexpr llvm::StringLiteral kRowGroupAttr = "convseq.philox_row_group";
+/// Marks a loop over a row tile by whole groups: it runs at most once.
+constexpr llvm::StringLiteral kGroupLoopAttr = "convseq.group_loop";
 
 using LoopType = scf::SCFTilingOptions::LoopType;
 
@@ -70,6 +78,106 @@ rowFusableProducers(linalg::LinalgOp op, ArrayRef<unsigned> rowDims) {
     producers.insert(producer);
   }
   return producers;
+}
+
+/// Whether `user` is `index / n` (`divide`) or `index mod n` for the rows
+/// per Philox evaluation n: the group and the word of a dropout mask's row
+/// (lib/Support/Philox.h).
+bool isRowGroupOp(Operation *user, Value index, bool divide) {
+  if (!(divide ? isa<arith::DivUIOp>(user) : isa<arith::RemUIOp>(user)) ||
+      user->getOperand(0) != index)
+    return false;
+  std::optional<int64_t> divisor = getConstantIntValue(user->getOperand(1));
+  return divisor && *divisor == kPhiloxRowsPerEvaluation;
+}
+
+/// The loop dimension whose index `op`'s body divides into the row groups
+/// of a dropout mask, if there is one, it is a parallel dimension other
+/// than the last and no other dimension is divided so.
+std::optional<unsigned> philoxRowDim(linalg::LinalgOp op) {
+  std::optional<unsigned> found;
+  bool several = false;
+  op.getBlock()->walk([&](linalg::IndexOp index) {
+    if (!llvm::any_of(index->getUsers(), [&](Operation *user) {
+          return isRowGroupOp(user, index, /*divide=*/true);
+        }))
+      return;
+    several |= found && *found != index.getDim();
+    found = index.getDim();
+  });
+  if (!found || several || *found + 1 == op.getNumLoops() ||
+      op.getIteratorTypesArray()[*found] != utils::IteratorType::parallel)
+    return std::nullopt;
+  return found;
+}
+
+/// Makes the rows of `tile`, a tile of `op` with at most
+/// kPhiloxRowsPerEvaluation rows along `dim` starting at a multiple of it,
+/// share their dropout group: tiling made the body's row `offset + i` for
+/// the tile's own index i, so the group `(offset + i) / 4` is `offset / 4`,
+/// computed once before the tile, and the word `(offset + i) mod 4` is i.
+/// Every input of the rows' Philox evaluations is then the same, and the
+/// vector tiles compute it once for all four. Returns whether it found a
+/// group to rewrite.
+bool shareRowGroups(RewriterBase &rewriter, linalg::LinalgOp tile,
+                    unsigned dim) {
+  bool shared = false;
+  SmallVector<linalg::IndexOp> indices;
+  tile.getBlock()->walk([&](linalg::IndexOp index) {
+    if (index.getDim() == dim)
+      indices.push_back(index);
+  });
+  for (linalg::IndexOp index : indices) {
+    for (Operation *user : llvm::to_vector(index->getUsers())) {
+      auto apply = dyn_cast<affine::AffineApplyOp>(user);
+      if (!apply)
+        continue;
+      // `apply` must be the index plus terms defined before the tile.
+      AffineMap map = apply.getAffineMap();
+      auto operands = llvm::to_vector(apply.getMapOperands());
+      auto position = llvm::find(operands, index.getResult());
+      unsigned k = position - operands.begin();
+      unsigned numDims = map.getNumDims();
+      if (llvm::count(operands, index.getResult()) != 1 ||
+          !llvm::all_of(operands, [&](Value operand) {
+            return operand == index.getResult() ||
+                   !tile->isAncestor(operand.getParentBlock()->getParentOp());
+          }))
+        continue;
+      AffineExpr own = k < numDims
+                           ? getAffineDimExpr(k, map.getContext())
+                           : getAffineSymbolExpr(k - numDims, map.getContext());
+      AffineExpr rest = simplifyAffineExpr(map.getResult(0) - own, numDims,
+                                           map.getNumSymbols());
+      if (k < numDims ? rest.isFunctionOfDim(k)
+                      : rest.isFunctionOfSymbol(k - numDims))
+        continue;
+      SmallVector<Operation *> groups, words;
+      for (Operation *row : apply->getUsers()) {
+        if (isRowGroupOp(row, apply, /*divide=*/true))
+          groups.push_back(row);
+        else if (isRowGroupOp(row, apply, /*divide=*/false))
+          words.push_back(row);
+      }
+      if (groups.empty())
+        continue;
+      rewriter.setInsertionPoint(tile);
+      Location loc = apply.getLoc();
+      operands[k] = arith::ConstantIndexOp::create(rewriter, loc, 0);
+      Value offset =
+          affine::AffineApplyOp::create(rewriter, loc, map, operands);
+      Value group =
+          arith::DivUIOp::create(rewriter, loc, offset,
+                                 arith::ConstantIndexOp::create(
+                                     rewriter, loc, kPhiloxRowsPerEvaluation));
+      for (Operation *row : groups)
+        rewriter.replaceOp(row, group);
+      for (Operation *row : words)
+        rewriter.replaceOp(row, index.getResult());
+      shared = true;
+    }
+  }
+  return shared;
 }
 
 /// The element of a single-element tensor that a vector write produced,
@@ -210,7 +318,8 @@ struct TileGenericOpsPass
 private:
   LoopType rowLoopType(linalg::LinalgOp op);
   LogicalResult tileRows(RewriterBase &rewriter, linalg::LinalgOp op);
-  LogicalResult tileVectors(RewriterBase &rewriter, linalg::LinalgOp op);
+  LogicalResult tileVectors(RewriterBase &rewriter, linalg::LinalgOp op,
+                            std::optional<unsigned> groupDim = std::nullopt);
   LogicalResult tileTransposingCopy(RewriterBase &rewriter, linalg::LinalgOp op,
                                     const TransposeLoops &loops);
 };
@@ -307,6 +416,13 @@ LogicalResult TileGenericOpsPass::tileRows(RewriterBase &rewriter,
   if (rowDims.empty())
     return tileVectors(rewriter, op);
 
+  // A dropout mask's rows go by the groups that share a Philox evaluation.
+  std::optional<unsigned> groupDim = philoxRowDim(op);
+  if (groupDim && rowSizes[*groupDim] == 1)
+    rowSizes[*groupDim] = kPhiloxRowsPerEvaluation;
+  else
+    groupDim = std::nullopt;
+
   llvm::SmallPtrSet<Operation *, 4> producers = rowFusableProducers(op, rowDims);
   SmallVector<Operation *> fused;
   FailureOr<Tiled> rows = tileAndFuse(
@@ -322,7 +438,10 @@ LogicalResult TileGenericOpsPass::tileRows(RewriterBase &rewriter,
       &fused);
   if (failed(rows))
     return op.emitError("cannot tile into parallel rows");
-  if (failed(tileVectors(rewriter, cast<linalg::LinalgOp>(rows->op))))
+  auto tile = cast<linalg::LinalgOp>(rows->op);
+  if (groupDim && !shareRowGroups(rewriter, tile, *groupDim))
+    groupDim = std::nullopt;
+  if (failed(tileVectors(rewriter, tile, groupDim)))
     return failure();
   for (Operation *producer : fused)
     if (auto linalgOp = dyn_cast<linalg::LinalgOp>(producer))
@@ -334,9 +453,12 @@ LogicalResult TileGenericOpsPass::tileRows(RewriterBase &rewriter,
 /// Level 2: loops of one over every other dimension and of `vector-size`
 /// over the last one, which becomes the vector. The reduction dimensions
 /// before the last are innermost, so a vector accumulator is loop-invariant
-/// there and stays in a register.
-LogicalResult TileGenericOpsPass::tileVectors(RewriterBase &rewriter,
-                                              linalg::LinalgOp op) {
+/// there and stays in a register. Along `groupDim`, whose rows share their
+/// dropout words, tiles have a whole group of rows, split into rows again
+/// when vectorized.
+LogicalResult
+TileGenericOpsPass::tileVectors(RewriterBase &rewriter, linalg::LinalgOp op,
+                                std::optional<unsigned> groupDim) {
   unsigned numLoops = op.getNumLoops();
   if (numLoops == 0)
     return success();
@@ -355,6 +477,11 @@ LogicalResult TileGenericOpsPass::tileVectors(RewriterBase &rewriter,
       ShapedType::isDynamic(ranges[last]) || ranges[last] > maxWidth;
   if (tileLast)
     sizes[last] = vectorSize;
+  // The row tile has at most a group of rows: a static one is whole, and
+  // a dynamic one has its full group peeled from a partial one.
+  bool peelGroup = groupDim && ShapedType::isDynamic(ranges[*groupDim]);
+  if (groupDim)
+    sizes[*groupDim] = peelGroup ? kPhiloxRowsPerEvaluation : 0;
 
   SmallVector<int64_t> interchange;
   for (unsigned dim = 0; dim < last; ++dim)
@@ -376,21 +503,31 @@ LogicalResult TileGenericOpsPass::tileVectors(RewriterBase &rewriter,
     if (failed(tiled))
       return op.emitError("cannot tile into vectors");
     vectorTile = tiled->op;
-    // The loop over the last dimension is peeled unless its tiles are all
-    // full. Loops come in interchange order, one per tiled dimension.
-    if (tileLast && (ShapedType::isDynamic(ranges[last]) ||
-                     ranges[last] % vectorSize != 0)) {
+    // Loops come in interchange order, one per tiled dimension.
+    auto loopOf = [&](unsigned tiledDim) {
       unsigned position = 0;
       for (int64_t dim : interchange) {
-        if (dim == last)
+        if (dim == tiledDim)
           break;
         if (sizes[dim] != 0)
           ++position;
       }
-      tiled->loops[position]->setAttr(kPeelAttr, rewriter.getUnitAttr());
+      return tiled->loops[position];
+    };
+    // The loop over the last dimension is peeled unless its tiles are all
+    // full.
+    if (tileLast &&
+        (ShapedType::isDynamic(ranges[last]) || ranges[last] % vectorSize != 0))
+      loopOf(last)->setAttr(kPeelAttr, rewriter.getUnitAttr());
+    if (peelGroup) {
+      LoopLikeOpInterface loop = loopOf(*groupDim);
+      loop->setAttr(kPeelAttr, rewriter.getUnitAttr());
+      loop->setAttr(kGroupLoopAttr, rewriter.getUnitAttr());
     }
   }
   vectorTile->setAttr(kVectorTileAttr, rewriter.getUnitAttr());
+  if (groupDim)
+    vectorTile->setAttr(kRowGroupAttr, rewriter.getIndexAttr(*groupDim));
   return success();
 }
 
@@ -448,6 +585,34 @@ void foldStaticInputCasts(RewriterBase &rewriter, linalg::LinalgOp op) {
   }
 }
 
+/// Replaces `loop`, which runs at most once, by an `scf.if` on whether it
+/// runs, its body at the lower bound. The loop by whole groups over a row
+/// tile of at most one group and the partial group peeled from it are
+/// such: the rows' dropout words are then constants in the tiles.
+/// Replacing only the induction variable by the lower bound was wrong: the
+/// tiles' slices, then loop-invariant, were hoisted out of the loop and
+/// read and wrote four rows also where it did not run, past the tensor's
+/// end.
+void runAtMostOnce(RewriterBase &rewriter, scf::ForOp loop) {
+  Location loc = loop.getLoc();
+  rewriter.setInsertionPoint(loop);
+  Value runs =
+      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt,
+                            loop.getLowerBound(), loop.getUpperBound());
+  auto ifOp = scf::IfOp::create(rewriter, loc, loop.getResultTypes(), runs,
+                                /*addThenBlock=*/true, /*addElseBlock=*/true);
+  SmallVector<Value> arguments = {loop.getLowerBound()};
+  llvm::append_range(arguments, loop.getInitArgs());
+  // The builder adds terminators only to an if without results.
+  for (Block *block : {ifOp.thenBlock(), ifOp.elseBlock()})
+    if (!block->empty())
+      rewriter.eraseOp(block->getTerminator());
+  rewriter.mergeBlocks(loop.getBody(), ifOp.thenBlock(), arguments);
+  rewriter.setInsertionPointToEnd(ifOp.elseBlock());
+  scf::YieldOp::create(rewriter, loc, loop.getInitArgs());
+  rewriter.replaceOp(loop, ifOp.getResults());
+}
+
 /// Vectorizes every marked tile that peeling made static. Partial tiles
 /// keep their dynamic shape and become scalar loops.
 void vectorizeTiles(RewriterBase &rewriter, func::FuncOp func) {
@@ -456,11 +621,28 @@ void vectorizeTiles(RewriterBase &rewriter, func::FuncOp func) {
     if (op->hasAttr(kVectorTileAttr))
       tiles.push_back(op);
   });
+  SmallVector<scf::ForOp> groups;
   for (linalg::LinalgOp op : tiles) {
     op->removeAttr(kVectorTileAttr);
     foldStaticInputCasts(rewriter, op);
+    auto groupDim = op->getAttrOfType<IntegerAttr>(kRowGroupAttr);
+    op->removeAttr(kRowGroupAttr);
     if (op.hasDynamicShape() || hasBooleanOperand(op))
       continue;
+    // A group of rows sharing their dropout words goes row by row in a
+    // loop, unrolled once vectorized: the rows' Philox evaluations are then
+    // the same ops on the same values, which CSE merges.
+    if (groupDim) {
+      SmallVector<int64_t> rowSizes(op.getNumLoops(), 0);
+      rowSizes[groupDim.getInt()] = 1;
+      FailureOr<Tiled> rows =
+          tile(rewriter, cast<TilingInterface>(op.getOperation()), rowSizes,
+               LoopType::ForOp);
+      if (succeeded(rows) && !rows->loops.empty()) {
+        op = cast<linalg::LinalgOp>(rows->op);
+        groups.push_back(cast<scf::ForOp>(rows->loops.front().getOperation()));
+      }
+    }
     // The tiles' unit loops go first: a window read `x[t + k]` with unit
     // `t` and `k` is then a plain read the vectorizer accepts.
     if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation())) {
@@ -479,6 +661,8 @@ void vectorizeTiles(RewriterBase &rewriter, func::FuncOp func) {
     }
     vectorizeInPlace(rewriter, op, /*vectorizeNDExtract=*/true);
   }
+  for (scf::ForOp group : groups)
+    (void)loopUnrollFull(group);
 }
 
 /// Appends the linalg ops on tensors of `region` that are not in a loop, in
@@ -526,6 +710,13 @@ void TileGenericOpsPass::runOnOperation() {
 
   if (failed(peelMarkedLoops(rewriter, func, kPeelAttr)))
     return signalPassFailure();
+  SmallVector<scf::ForOp> groupLoops;
+  func.walk([&](scf::ForOp loop) {
+    if (loop->removeAttr(kGroupLoopAttr))
+      groupLoops.push_back(loop);
+  });
+  for (scf::ForOp loop : groupLoops)
+    runAtMostOnce(rewriter, loop);
   vectorizeTiles(rewriter, func);
   if (failed(cleanUpVectorTiles(rewriter, func)))
     return signalPassFailure();

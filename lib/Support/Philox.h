@@ -32,6 +32,9 @@
 
 namespace mlir::convseq {
 
+/// The rows that share one evaluation, each taking one of its words.
+constexpr int64_t kPhiloxRowsPerEvaluation = 4;
+
 /// An i32 constant of `type`: i32, or a vector of i32 (a splat).
 inline Value philoxConstant(OpBuilder &b, Location loc, Type type,
                             uint32_t value) {
@@ -82,8 +85,9 @@ inline std::array<Value, 4> philoxWords(OpBuilder &b, Location loc,
 /// `words[row mod 4]` for an index `row` (the same for every lane).
 inline Value selectWord(OpBuilder &b, Location loc, std::array<Value, 4> words,
                         Value row) {
-  Value four = arith::ConstantIndexOp::create(b, loc, 4);
-  Value which = arith::RemUIOp::create(b, loc, row, four);
+  Value which = arith::RemUIOp::create(
+      b, loc, row,
+      arith::ConstantIndexOp::create(b, loc, kPhiloxRowsPerEvaluation));
   Value word = words[3];
   for (int k = 2; k >= 0; --k) {
     Value isK =

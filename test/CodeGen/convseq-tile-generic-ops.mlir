@@ -248,3 +248,62 @@ func.func @keys_transposed(%k: tensor<?x4x?x64xf32>) -> tensor<?x4x64x?xf32> {
   %t = linalg.transpose ins(%k : tensor<?x4x?x64xf32>) outs(%init : tensor<?x4x64x?xf32>) permutation = [0, 1, 3, 2]
   return %t : tensor<?x4x64x?xf32>
 }
+
+// -----
+
+// A dropout mask's rows in groups of four share one Philox evaluation
+// (lib/Support/Philox.h); a multiply on (column, group) stands in for the
+// rounds here, and adding the word for picking it. Rows go by whole
+// groups: the group index is computed once per group before the tiles, the
+// full group's four rows are unrolled and share one vector evaluation,
+// their words are the constants 0..3 (row 0 adds nothing), and a partial
+// last group (rows not a multiple of 4) is a scalar tile. Each runs under
+// an scf.if, not in a loop of at most one iteration.
+// CHECK-LABEL: func.func @dropout_row_groups
+//       CHECK:   scf.forall (%{{.+}}, %[[ROW:.+]]) = (0, 0) to (%{{.+}}, %{{.+}}) step (1, 4) shared_outs
+//       CHECK:     %[[GROUP:.+]] = arith.divui %[[ROW]], %c4
+//       CHECK:     scf.if
+//       CHECK:     scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c16 iter_args
+//       CHECK:       %[[GROUP32:.+]] = arith.index_castui %[[GROUP]] : index to i32
+//       CHECK:       %[[SPLAT:.+]] = vector.broadcast %[[GROUP32]]
+//       CHECK:       %[[BITS:.+]] = arith.muli %{{.+}}, %[[SPLAT]] : vector<16xi32>
+//   CHECK-NOT:       arith.muli
+//       CHECK:       arith.cmpi uge, %[[BITS]], %{{.+}} : vector<16xi32>
+//   CHECK-NOT:       arith.muli
+//       CHECK:       arith.addi %[[BITS]], %{{.+}} : vector<16xi32>
+//   CHECK-NOT:       arith.muli
+//       CHECK:       arith.addi %[[BITS]], %{{.+}} : vector<16xi32>
+//   CHECK-NOT:       arith.muli {{.+}} : vector<16xi32>
+//       CHECK:     scf.if
+//       CHECK:     scf.for
+//       CHECK:       linalg.generic
+//       CHECK:         arith.muli {{.+}} : i32
+//       CHECK:     scf.forall.in_parallel
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @dropout_row_groups(%x: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %b = tensor.dim %x, %c0 : tensor<?x?x64xf32>
+  %t = tensor.dim %x, %c1 : tensor<?x?x64xf32>
+  %o = tensor.empty(%b, %t) : tensor<?x?x64xf32>
+  %y = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<?x?x64xf32>) outs(%o : tensor<?x?x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %c4 = arith.constant 4 : index
+    %threshold = arith.constant 1073741824 : i32
+    %zero = arith.constant 0.0 : f32
+    %j = linalg.index 2 : index
+    %i = linalg.index 1 : index
+    %group = arith.divui %i, %c4 : index
+    %word = arith.remui %i, %c4 : index
+    %j32 = arith.index_castui %j : index to i32
+    %g32 = arith.index_castui %group : index to i32
+    %w32 = arith.index_castui %word : index to i32
+    %bits = arith.muli %j32, %g32 : i32
+    %chosen = arith.addi %bits, %w32 : i32
+    %keep = arith.cmpi uge, %chosen, %threshold : i32
+    %r = arith.select %keep, %in, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}

@@ -55,7 +55,7 @@ Value lowering::buildDropout(OpBuilder &b, Location loc, Value input, Value seed
   Value stream32 = philoxConstant(b, loc, i32, static_cast<uint32_t>(stream));
   int64_t rank = type.getRank();
   // Groups of four rows per leading index: ceil(R / 4).
-  Value four = arith::ConstantIndexOp::create(b, loc, 4);
+  Value four = arith::ConstantIndexOp::create(b, loc, kPhiloxRowsPerEvaluation);
   Value groups =
       rank >= 2
           ? arith::CeilDivUIOp::create(b, loc, dims[rank - 2], four).getResult()
@@ -79,7 +79,8 @@ Value lowering::buildDropout(OpBuilder &b, Location loc, Value input, Value seed
         Value group = arith::AddIOp::create(
             nb, nl, arith::MulIOp::create(nb, nl, lead, groups),
             arith::DivUIOp::create(nb, nl, row,
-                                   arith::ConstantIndexOp::create(nb, nl, 4)));
+                                   arith::ConstantIndexOp::create(
+                                       nb, nl, kPhiloxRowsPerEvaluation)));
         std::array<Value, 4> words =
             philoxWords(nb, nl,
                         {arith::IndexCastUIOp::create(nb, nl, i32, column),
