@@ -221,7 +221,11 @@ def TileContractionsPass
     in a `k` loop of step 1 and their accumulators hoisted out of it.
     Partial tiles at the edges are split into single rows, also vectorized.
     A `linalg.fill` of the output is fused into the tiles (of the first
-    panel, with a loop over the reduction). The default
+    panel, with a loop over the reduction). An element-wise op that is the
+    product's only reader, reads it element for element and writes a new
+    tensor is fused into the row blocks after the product (an epilogue,
+    marked `convseq.epilogue` for convseq-tile-generic-ops), unless it
+    applies a dropout mask; the product then gets a block-sized tensor. The default
     6 x 16 tile is the largest that holds 12 AVX2 accumulators, two
     right-hand side vectors and a broadcast in 16 registers.
   }];
@@ -295,7 +299,9 @@ def TileGenericOpsPass
     into rows over its other dimensions and `transpose-block` squares of
     the two it exchanges, each a transposed vector read and a vector
     write. Ops in the branches of an `scf.if` (a contraction versioned on
-    its row count) are tiled like those at the top of the function.
+    its row count) are tiled like those at the top of the function, and
+    the epilogues convseq-tile-contractions fused into row blocks are
+    tiled inside their blocks, rows in `scf.for`.
   }];
   let options = [
     Option<"vectorSize", "vector-size", "int64_t", /*default=*/"16",

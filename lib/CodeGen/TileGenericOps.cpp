@@ -328,6 +328,8 @@ private:
 /// static and smaller than `min-parallel-work`, where forking costs more
 /// than the work.
 LoopType TileGenericOpsPass::rowLoopType(linalg::LinalgOp op) {
+  if (op->hasAttr(kEpilogueAttr))
+    return LoopType::ForOp;
   std::optional<int64_t> tripCount = staticTripCount(op);
   return tripCount && *tripCount < minParallelWork ? LoopType::ForOp
                                                    : LoopType::ForallOp;
@@ -416,9 +418,10 @@ LogicalResult TileGenericOpsPass::tileRows(RewriterBase &rewriter,
   if (rowDims.empty())
     return tileVectors(rewriter, op);
 
-  // A dropout mask's rows go by the groups that share a Philox evaluation.
+  // A dropout mask's rows go by the groups that share a Philox evaluation
+  // (not in an epilogue: convseq-tile-contractions fuses none with a mask).
   std::optional<unsigned> groupDim = philoxRowDim(op);
-  if (groupDim && rowSizes[*groupDim] == 1)
+  if (groupDim && rowSizes[*groupDim] == 1 && !op->hasAttr(kEpilogueAttr))
     rowSizes[*groupDim] = kPhiloxRowsPerEvaluation;
   else
     groupDim = std::nullopt;
@@ -707,6 +710,18 @@ void TileGenericOpsPass::runOnOperation() {
     if (failed(tileRows(rewriter, op)))
       return signalPassFailure();
   }
+  // The element-wise epilogues fused into contractions' row blocks: rows
+  // and vectors inside each block.
+  SmallVector<linalg::LinalgOp> epilogues;
+  func.walk([&](linalg::LinalgOp op) {
+    if (op->hasAttr(kEpilogueAttr))
+      epilogues.push_back(op);
+  });
+  for (linalg::LinalgOp op : epilogues)
+    if (failed(tileRows(rewriter, op)))
+      return signalPassFailure();
+  // Their tiles are clones, marked too.
+  func.walk([](linalg::LinalgOp op) { op->removeAttr(kEpilogueAttr); });
 
   if (failed(peelMarkedLoops(rewriter, func, kPeelAttr)))
     return signalPassFailure();

@@ -23,6 +23,11 @@ namespace mlir::convseq {
 /// contraction.
 constexpr llvm::StringLiteral kPartialSumsAttr = "convseq.partial_sums";
 
+/// Marks an element-wise consumer that convseq-tile-contractions fused into
+/// a contraction's parallel row blocks: convseq-tile-generic-ops tiles it
+/// inside its block.
+constexpr llvm::StringLiteral kEpilogueAttr = "convseq.epilogue";
+
 /// A tiled op and its loops, outermost first.
 struct Tiled {
   Operation *op;

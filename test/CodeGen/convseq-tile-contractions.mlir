@@ -1,5 +1,6 @@
 // RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convseq-tile-contractions),canonicalize,cse)' | FileCheck %s
 // RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convseq-tile-contractions{threads=2}),canonicalize,cse)' | FileCheck %s --check-prefix=BALANCED
+// RUN: convseq-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convseq-tile-contractions),canonicalize,cse,func.func(convseq-tile-generic-ops),canonicalize,cse)' | FileCheck %s --check-prefix=EPILOGUE
 
 // A linear layer as the models have it (tokens x d_model by d_model x d_ff,
 // the token count chosen at run time). Fewer than 32 rows (a decoder step)
@@ -271,4 +272,101 @@ func.func @weight_gradient(%x: tensor<256x4096xf32>, %dy: tensor<4096x512xf32>, 
 func.func @linear_rows(%x: tensor<?x256xf32>, %w: tensor<256x512xf32>, %init: tensor<?x512xf32>) -> tensor<?x512xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<?x256xf32>, tensor<256x512xf32>) outs(%init : tensor<?x512xf32>) -> tensor<?x512xf32>
   return %y : tensor<?x512xf32>
+}
+
+// -----
+
+// An element-wise consumer of a product (the FFN's ReLU) is an epilogue:
+// it runs in each parallel row block once the block's register tiles are
+// done, reading the block's output while it is in L2, and the [B, T, 1024]
+// product itself is never stored. The consumer first reads the packed
+// product's [B, T, 1024 / 16, 16] view. A consumer that writes into an
+// existing tensor (an accumulated gradient) is not fused.
+// CHECK-LABEL: func.func @ffn_relu
+//       CHECK:   scf.forall {{.+}} step (1, 96) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<?x?x64x16xf32>)
+//       CHECK:     vector.contract
+//       CHECK:     %[[RELU:.+]] = linalg.generic {{.+}} attrs =  {convseq.epilogue}
+//       CHECK:       arith.maximumf
+//       CHECK:     tensor.parallel_insert_slice %[[RELU]] into %[[OUT]]
+//   CHECK-NOT:   linalg.generic
+//       CHECK:   return
+// A consumer with a dropout mask (here a stand-in, as in
+// convseq-tile-generic-ops.mlir) is not fused: its own rows go by groups
+// of four that share their Philox evaluations.
+// EPILOGUE-LABEL: func.func @ffn_dropout
+//       EPILOGUE:   scf.forall {{.+}} step (1, 96)
+//       EPILOGUE:     vector.contract
+//   EPILOGUE-NOT:     arith.muli {{.+}} : vector<16xi32>
+//       EPILOGUE:   scf.forall {{.+}} step (1, 4)
+//       EPILOGUE:     arith.muli {{.+}} : vector<16xi32>
+// CHECK-LABEL: func.func @accumulated
+//       CHECK:   scf.forall
+//       CHECK:   linalg.generic
+//   CHECK-NOT:   convseq.epilogue
+#lhs = affine_map<(b, s, n, k) -> (b, s, k)>
+#rhs = affine_map<(b, s, n, k) -> (k, n)>
+#out = affine_map<(b, s, n, k) -> (b, s, n)>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @ffn_relu(%x: tensor<?x?x256xf32>, %w: tensor<256x1024xf32>) -> tensor<?x?x1024xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %b = tensor.dim %x, %c0 : tensor<?x?x256xf32>
+  %t = tensor.dim %x, %c1 : tensor<?x?x256xf32>
+  %e = tensor.empty(%b, %t) : tensor<?x?x1024xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32>
+  %h = linalg.contract indexing_maps = [#lhs, #rhs, #out] ins(%x, %w : tensor<?x?x256xf32>, tensor<256x1024xf32>) outs(%f : tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32>
+  %y = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%h : tensor<?x?x1024xf32>) outs(%e : tensor<?x?x1024xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<?x?x1024xf32>
+  return %y : tensor<?x?x1024xf32>
+}
+func.func @ffn_dropout(%x: tensor<?x?x256xf32>, %w: tensor<256x1024xf32>) -> tensor<?x?x1024xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %b = tensor.dim %x, %c0 : tensor<?x?x256xf32>
+  %t = tensor.dim %x, %c1 : tensor<?x?x256xf32>
+  %e = tensor.empty(%b, %t) : tensor<?x?x1024xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32>
+  %h = linalg.contract indexing_maps = [#lhs, #rhs, #out] ins(%x, %w : tensor<?x?x256xf32>, tensor<256x1024xf32>) outs(%f : tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32>
+  %y = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%h : tensor<?x?x1024xf32>) outs(%e : tensor<?x?x1024xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %c4 = arith.constant 4 : index
+    %threshold = arith.constant 1073741824 : i32
+    %j = linalg.index 2 : index
+    %i = linalg.index 1 : index
+    %group = arith.divui %i, %c4 : index
+    %word = arith.remui %i, %c4 : index
+    %j32 = arith.index_castui %j : index to i32
+    %g32 = arith.index_castui %group : index to i32
+    %w32 = arith.index_castui %word : index to i32
+    %bits = arith.muli %j32, %g32 : i32
+    %chosen = arith.addi %bits, %w32 : i32
+    %keep = arith.cmpi uge, %chosen, %threshold : i32
+    %r = arith.select %keep, %in, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<?x?x1024xf32>
+  return %y : tensor<?x?x1024xf32>
+}
+func.func @accumulated(%x: tensor<?x?x256xf32>, %w: tensor<256x1024xf32>, %acc: tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %b = tensor.dim %x, %c0 : tensor<?x?x256xf32>
+  %t = tensor.dim %x, %c1 : tensor<?x?x256xf32>
+  %e = tensor.empty(%b, %t) : tensor<?x?x1024xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32>
+  %h = linalg.contract indexing_maps = [#lhs, #rhs, #out] ins(%x, %w : tensor<?x?x256xf32>, tensor<256x1024xf32>) outs(%f : tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32>
+  %y = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%h : tensor<?x?x1024xf32>) outs(%acc : tensor<?x?x1024xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<?x?x1024xf32>
+  return %y : tensor<?x?x1024xf32>
 }

@@ -14,17 +14,17 @@
 
 // A lightweight conv block through the whole CPU pipeline. Its three
 // projections are OpenMP worksharing loops over row blocks whose register
-// tiles are 16-wide FMAs; the GLU and the convolution are worksharing loops
-// over positions.
+// tiles are 16-wide FMAs; the GLU runs in the gate projection's row blocks
+// (an epilogue), and the convolution is a worksharing loop over positions.
 // Each parallel loop is a function of its own
 // (convseq-outline-parallel-loops), which the entry point calls.
 //       CHECK: llvm.func @lightweight_parallel_0(
 //       CHECK:   omp.parallel
 //       CHECK:     omp.wsloop
 //       CHECK:       llvm.intr.fmuladd({{.+}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
-// CHECK-COUNT-4: llvm.func @lightweight_parallel_{{[0-9]+}}(
+// CHECK-COUNT-3: llvm.func @lightweight_parallel_{{[0-9]+}}(
 // CHECK-LABEL: llvm.func @lightweight(
-// CHECK-COUNT-5:   llvm.call @lightweight_parallel_{{[0-9]+}}(
+// CHECK-COUNT-4:   llvm.call @lightweight_parallel_{{[0-9]+}}(
 //   CHECK-NOT:   omp.parallel
 //       CHECK:   llvm.return
 // SERIAL-LABEL: llvm.func @lightweight(
@@ -33,16 +33,20 @@
 //   SERIAL-NOT:   omp.
 //       SERIAL:   llvm.return
 // Before bufferization: the projections are row blocks of 96 over packed
-// weights; the GLU (its gate's exp included) runs one position per
-// parallel iteration, 16 lanes at a time; the convolution reads each
-// position's window of the padded input and carries its 16-lane
-// accumulator in a register across the taps.
+// weights; the GLU (its gate's exp included) runs in each row block of the
+// gate's projection once its register tiles are done, one position at a
+// time, 16 lanes at a time: the gate's [B, T, C] product is never stored;
+// the convolution reads each position's window of the padded input and
+// carries its 16-lane accumulator in a register across the taps.
 // TILED-LABEL: func.func @lightweight(
 //       TILED:   scf.forall {{.+}} step (1, 96)
 //       TILED:     vector.contract
 //       TILED:   scf.forall {{.+}} step (1, 96)
-//       TILED:   scf.forall (%{{.+}}, %{{.+}}) in (%{{.+}}, %{{.+}})
-//       TILED:     math.exp {{.+}} : vector<16xf32>
+//       TILED:     vector.contract
+//       TILED:     scf.for
+//       TILED:       math.exp {{.+}} : vector<16xf32>
+//       TILED:     scf.forall.in_parallel
+//   TILED-NOT:   scf.forall (%{{.+}}, %{{.+}}) in (%{{.+}}, %{{.+}})
 //       TILED:   tensor.pad
 //       TILED:   scf.forall (%{{.+}}, %{{.+}}) in (%{{.+}}, %{{.+}})
 //       TILED:     tensor<1x7x64xf32>
