@@ -9,7 +9,6 @@
 
 #include "lib/CodeGen/Passes.h"
 #include "lib/CodeGen/Tiling.h"
-#include "lib/Support/Philox.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -471,14 +470,7 @@ bool isEpilogueOf(linalg::GenericOp op, Value value) {
   // bufferized with a copy of every tile, and the training step got 3%
   // slower where its forward pass got 3% faster. Such ops stay passes of
   // their own, where the groups share their evaluations.
-  WalkResult mask = op.getBody()->walk([](arith::DivUIOp divide) {
-    std::optional<int64_t> divisor = getConstantIntValue(divide.getRhs());
-    return divisor && *divisor == kPhiloxRowsPerEvaluation &&
-                   divide.getLhs().getDefiningOp<linalg::IndexOp>()
-               ? WalkResult::interrupt()
-               : WalkResult::advance();
-  });
-  if (mask.wasInterrupted())
+  if (!philoxGroupedDims(op).empty())
     return false;
   // Only into a new tensor: one that must be written in place (a gradient
   // accumulated into its argument) stays a pass of its own.

@@ -80,35 +80,18 @@ rowFusableProducers(linalg::LinalgOp op, ArrayRef<unsigned> rowDims) {
   return producers;
 }
 
-/// Whether `user` is `index / n` (`divide`) or `index mod n` for the rows
-/// per Philox evaluation n: the group and the word of a dropout mask's row
-/// (lib/Support/Philox.h).
-bool isRowGroupOp(Operation *user, Value index, bool divide) {
-  if (!(divide ? isa<arith::DivUIOp>(user) : isa<arith::RemUIOp>(user)) ||
-      user->getOperand(0) != index)
-    return false;
-  std::optional<int64_t> divisor = getConstantIntValue(user->getOperand(1));
-  return divisor && *divisor == kPhiloxRowsPerEvaluation;
-}
-
 /// The loop dimension whose index `op`'s body divides into the row groups
 /// of a dropout mask, if there is one, it is a parallel dimension other
 /// than the last and no other dimension is divided so.
 std::optional<unsigned> philoxRowDim(linalg::LinalgOp op) {
-  std::optional<unsigned> found;
-  bool several = false;
-  op.getBlock()->walk([&](linalg::IndexOp index) {
-    if (!llvm::any_of(index->getUsers(), [&](Operation *user) {
-          return isRowGroupOp(user, index, /*divide=*/true);
-        }))
-      return;
-    several |= found && *found != index.getDim();
-    found = index.getDim();
-  });
-  if (!found || several || *found + 1 == op.getNumLoops() ||
-      op.getIteratorTypesArray()[*found] != utils::IteratorType::parallel)
+  llvm::SmallSetVector<unsigned, 2> dims = philoxGroupedDims(op);
+  if (dims.size() != 1)
     return std::nullopt;
-  return found;
+  unsigned dim = dims.front();
+  if (dim + 1 == op.getNumLoops() ||
+      op.getIteratorTypesArray()[dim] != utils::IteratorType::parallel)
+    return std::nullopt;
+  return dim;
 }
 
 /// Makes the rows of `tile`, a tile of `op` with at most
@@ -154,9 +137,9 @@ bool shareRowGroups(RewriterBase &rewriter, linalg::LinalgOp tile,
         continue;
       SmallVector<Operation *> groups, words;
       for (Operation *row : apply->getUsers()) {
-        if (isRowGroupOp(row, apply, /*divide=*/true))
+        if (isPhiloxRowGroupOp(row, apply, /*divide=*/true))
           groups.push_back(row);
-        else if (isRowGroupOp(row, apply, /*divide=*/false))
+        else if (isPhiloxRowGroupOp(row, apply, /*divide=*/false))
           words.push_back(row);
       }
       if (groups.empty())

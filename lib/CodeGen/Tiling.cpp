@@ -1,6 +1,9 @@
 //===- Tiling.cpp - Tiling helpers shared by the CPU strategies -----------===//
 
 #include "lib/CodeGen/Tiling.h"
+#include "lib/Support/Philox.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -8,6 +11,7 @@
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -15,6 +19,27 @@
 
 using namespace mlir;
 using namespace mlir::convseq;
+
+bool mlir::convseq::isPhiloxRowGroupOp(Operation *user, Value index,
+                                        bool divide) {
+  if (!(divide ? isa<arith::DivUIOp>(user) : isa<arith::RemUIOp>(user)) ||
+      user->getOperand(0) != index)
+    return false;
+  std::optional<int64_t> divisor = getConstantIntValue(user->getOperand(1));
+  return divisor && *divisor == kPhiloxRowsPerEvaluation;
+}
+
+llvm::SmallSetVector<unsigned, 2>
+mlir::convseq::philoxGroupedDims(linalg::LinalgOp op) {
+  llvm::SmallSetVector<unsigned, 2> dims;
+  op.getBlock()->walk([&](linalg::IndexOp index) {
+    if (llvm::any_of(index->getUsers(), [&](Operation *user) {
+          return isPhiloxRowGroupOp(user, index, /*divide=*/true);
+        }))
+      dims.insert(index.getDim());
+  });
+  return dims;
+}
 
 scf::SCFTilingOptions
 mlir::convseq::tilingOptions(MLIRContext *ctx, ArrayRef<int64_t> sizes,

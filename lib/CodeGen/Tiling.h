@@ -15,6 +15,8 @@
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
+#include "llvm/ADT/SetVector.h"
+
 namespace mlir::convseq {
 
 /// Marks the partial sums of a contraction split into dot products
@@ -27,6 +29,15 @@ constexpr llvm::StringLiteral kPartialSumsAttr = "convseq.partial_sums";
 /// a contraction's parallel row blocks: convseq-tile-generic-ops tiles it
 /// inside its block.
 constexpr llvm::StringLiteral kEpilogueAttr = "convseq.epilogue";
+
+/// Whether `user` is `index / n` (`divide`) or `index mod n` for the rows
+/// per Philox evaluation n: the group and the word of a dropout mask's row
+/// (lib/Support/Philox.h).
+bool isPhiloxRowGroupOp(Operation *user, Value index, bool divide);
+
+/// The loop dimensions whose index `op`'s body divides into the row groups
+/// of a dropout mask.
+llvm::SmallSetVector<unsigned, 2> philoxGroupedDims(linalg::LinalgOp op);
 
 /// A tiled op and its loops, outermost first.
 struct Tiled {
