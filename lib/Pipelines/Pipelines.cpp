@@ -193,9 +193,14 @@ void mlir::convseq::buildCPULLVMPipeline(OpPassManager &pm,
     // stay one block; the canonicalizer inlines scopes without allocas
     // before scf-to-cf splits the inner loops into blocks.
     pm.addPass(createCanonicalizerPass());
+    GuardParallelRegionsPassOptions guard;
+    guard.minWork = options.parallelMinWork;
+    pm.addNestedPass<func::FuncOp>(createGuardParallelRegionsPass(guard));
+    pm.addPass(createDistributeWorksharingLoopsPass());
   } else {
     pm.addPass(createForallToForLoopPass());
   }
+  pm.addNestedPass<func::FuncOp>(createHoistScratchBuffersPass());
   addCPULoweringPasses(pm);
 }
 

@@ -65,6 +65,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Run the parallel loops of tiled ops on all cores "
                      "(scf-to-openmp); off, they run in order"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> parallelMinWork{
+      *this, "parallel-min-work",
+      llvm::cl::desc("Estimated operations below which a parallel region "
+                     "runs on the calling thread alone "
+                     "(convseq-guard-parallel-regions)"),
+      llvm::cl::init(4096)};
   PassOptions::Option<int64_t> threads{
       *this, "threads",
       llvm::cl::desc("Threads the generated code will run on, which the "

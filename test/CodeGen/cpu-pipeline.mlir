@@ -13,14 +13,16 @@
 // NOLIBM-NOT: llvm.call @expf
 
 // A lightweight conv block through the whole CPU pipeline. Its three
-// projections are OpenMP worksharing loops over row blocks whose register
-// tiles are 16-wide FMAs; the GLU runs in the gate projection's row blocks
-// (an epilogue), and the convolution is a worksharing loop over positions.
-// Each parallel loop is a function of its own
+// projections are OpenMP parallel regions over row blocks, each thread
+// running its static share of them (convseq-distribute-worksharing-loops),
+// whose register tiles are 16-wide FMAs; the GLU runs in the gate
+// projection's row blocks (an epilogue), and the convolution is a parallel
+// loop over positions. Each parallel loop is a function of its own
 // (convseq-outline-parallel-loops), which the entry point calls.
 //       CHECK: llvm.func @lightweight_parallel_0(
 //       CHECK:   omp.parallel
-//       CHECK:     omp.wsloop
+//       CHECK:     llvm.call @omp_get_thread_num()
+//       CHECK:     llvm.call @omp_get_num_threads()
 //       CHECK:       llvm.intr.fmuladd({{.+}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // CHECK-COUNT-3: llvm.func @lightweight_parallel_{{[0-9]+}}(
 // CHECK-LABEL: llvm.func @lightweight(
