@@ -111,25 +111,16 @@ public:
   /// logits [rows, 1, V] and keeps the new state.
   absl::StatusOr<Tensor> step(const std::vector<int32_t> &tokens,
                               int64_t position) {
-    Tensor token = Tensor::zeros(Dtype::I32, {rows, 1});
+    // The arguments are bound on the first step, once the decoder is where
+    // it stays: they point into its members.
+    if (stepArgs.tensors.empty())
+      bindStepArguments();
     std::copy(tokens.begin(), tokens.end(), token.data<int32_t>());
-    CallArgs args;
-    model.bindParameters(args, /*withState=*/false);
-    args.tensors["src_ids"] = &source;
-    for (auto &[name, tensor] : crossKV)
-      args.tensors[name] = &tensor;
-    for (auto &[name, tensor] : state) {
-      args.tensors[name] = &tensor;
-      std::vector<int64_t> shape = tensor.shape;
-      if (shape.size() == 4)
-        ++shape[2]; // the cache grows by one position
-      args.outputShapes[name] = shape;
-    }
-    args.tensors["token"] = &token;
-    args.scalars["position"] = position;
-    args.outputShapes["logits"] =
-        slotShape(*stepEntry->slot("logits"), {rows, 1, vocab});
-    auto results = stepEntry->call(args);
+    stepArgs.scalars["position"] = position;
+    for (auto &[name, tensor] : state)
+      if (tensor.shape.size() == 4) // the cache grows by one position
+        stepArgs.outputShapes[name][2] = tensor.shape[2] + 1;
+    auto results = stepEntry->call(stepArgs);
     if (!results.ok())
       return results.status();
     for (auto &[name, tensor] : state)
@@ -139,12 +130,32 @@ public:
 
   /// Makes row i continue from the state of row `parents[i]`.
   void reorder(const std::vector<int64_t> &parents) {
+    bool identity = true;
+    for (size_t row = 0; row < parents.size(); ++row)
+      identity &= parents[row] == static_cast<int64_t>(row);
+    if (identity) // greedy decoding, or beams that all kept their rows
+      return;
     for (auto &[name, tensor] : state)
       gatherRows(tensor, parents);
   }
 
 private:
   explicit Decoder(Model &model) : model(model) {}
+
+  void bindStepArguments() {
+    model.bindParameters(stepArgs, /*withState=*/false);
+    stepArgs.tensors["src_ids"] = &source;
+    for (auto &[name, tensor] : crossKV)
+      stepArgs.tensors[name] = &tensor;
+    for (auto &[name, tensor] : state) {
+      stepArgs.tensors[name] = &tensor;
+      stepArgs.outputShapes[name] = tensor.shape;
+    }
+    token = Tensor::zeros(Dtype::I32, {rows, 1});
+    stepArgs.tensors["token"] = &token;
+    stepArgs.outputShapes["logits"] =
+        slotShape(*stepEntry->slot("logits"), {rows, 1, vocab});
+  }
 
   Model &model;
   const EntryPoint *stepEntry = nullptr;
@@ -153,6 +164,8 @@ private:
   Tensor source;
   std::map<std::string, Tensor, std::less<>> crossKV;
   std::map<std::string, Tensor, std::less<>> state;
+  Tensor token;
+  CallArgs stepArgs;
 };
 
 /// Row `row` of [rows, 1, V] logits as log-probabilities, in f64.
@@ -171,6 +184,24 @@ std::vector<double> logSoftmax(const Tensor &logits, int64_t row, int64_t vocab,
   for (double &value : values)
     value -= shift;
   return values;
+}
+
+/// The token with the largest logit in row `row` of [rows, 1, V] logits,
+/// below `limit`; the smallest such token on a tie. A row's log-softmax
+/// subtracts one constant from all its logits, so this is also the most
+/// probable token, which is all greedy decoding needs.
+int32_t mostLikelyToken(const Tensor &logits, int64_t row, int64_t vocab,
+                        int64_t limit) {
+  auto argmax = [&](const auto *values) {
+    int64_t best = 0;
+    for (int64_t v = 1; v < limit; ++v)
+      if (values[v] > values[best])
+        best = v;
+    return static_cast<int32_t>(best);
+  };
+  return logits.dtype == Dtype::F32
+             ? argmax(logits.data<float>() + row * vocab)
+             : argmax(logits.data<double>() + row * vocab);
 }
 
 double lengthPenalty(size_t length) {
@@ -221,6 +252,22 @@ beamDecode(Model &model, Tensor &source, const DecodeOptions &options,
       if (static_cast<int64_t>(finished[b].size()) >= width) {
         for (int64_t k = 0; k < width; ++k)
           parents[b * width + k] = b * width; // done: the rows stay dead
+        continue;
+      }
+      // Greedy decoding: the most likely token, without the log-softmax
+      // (8000 exponentials a row) that only ranks several beams; the score
+      // of one hypothesis per row decides nothing.
+      if (width == 1) {
+        Hypothesis &hypothesis = live[b];
+        int32_t token = mostLikelyToken(*logits, b, vocab, limit);
+        parents[b] = b;
+        if (token == options.eosId) {
+          finished[b].push_back({hypothesis.tokens, hypothesis.score});
+          continue;
+        }
+        next[b].tokens = std::move(hypothesis.tokens);
+        next[b].tokens.push_back(token);
+        next[b].score = hypothesis.score;
         continue;
       }
       // The best `2 width` extensions of this row's live hypotheses: enough

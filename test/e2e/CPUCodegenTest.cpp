@@ -12,6 +12,7 @@
 #include CONVSEQ_MODEL_HEADER
 
 #include "lib/Frontend/ModelConfig.h"
+#include "runtime/Decode.h"
 #include "test/e2e/ModelTest.h"
 #include "test/e2e/PackedCall.h"
 #include "test/reference/Reference.h"
@@ -19,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 namespace ref = convseq::reference;
@@ -165,6 +167,66 @@ TEST_P(CPUCodegenTest, DecoderStepsMatchReferenceAndForward) {
                     full.data[(b * shape.target + t) * config.vocabSize + v],
                     10 * kTolerance)
             << "row " << b << at;
+    }
+  }
+}
+
+/// The runtime's greedy decoding (runtime/Decode.h, width 1) runs the
+/// compiled encoder, decoder_init and decoder steps, carrying the state and
+/// arguments from step to step, and takes the most likely token each time:
+/// every token it picks has the largest teacher-forced logit of its
+/// position, up to the tolerance.
+TEST_P(CPUCodegenTest, GreedyDecodingTakesTheLargestLogits) {
+  namespace rt = convseq::runtime;
+  Shape shape = GetParam();
+  const convseq_entry_point entries[] = {
+      {"encoder", convseq_encoder, convseq_encoder_args,
+       int(std::size(convseq_encoder_args))},
+      {"decoder_init", convseq_decoder_init, convseq_decoder_init_args,
+       int(std::size(convseq_decoder_init_args))},
+      {"decoder_step", convseq_decoder_step, convseq_decoder_step_args,
+       int(std::size(convseq_decoder_step_args))},
+  };
+  convseq_model compiled = {config.name.c_str(), entries,
+                            int(std::size(entries)), "", ""};
+  absl::StatusOr<rt::Model> model = rt::Model::create(compiled);
+  ASSERT_TRUE(model.ok()) << model.status();
+  for (auto &[name, tensor] : model->parameters()) {
+    const ref::Tensor<T> &value = params.at(name);
+    ASSERT_EQ(tensor.bytes.size(), value.data.size() * sizeof(T)) << name;
+    std::memcpy(tensor.bytes.data(), value.data.data(), tensor.bytes.size());
+  }
+  rt::Tensor source =
+      rt::Tensor::zeros(rt::Dtype::I32, {shape.batch, shape.source});
+  for (size_t i = 0; i < src.data.size(); ++i)
+    source.data<int32_t>()[i] = static_cast<int32_t>(src.data[i]);
+  rt::DecodeOptions options;
+  options.maxLength = shape.target;
+  options.eosId = -1; // never chosen: every row decodes `target` tokens
+  absl::StatusOr<std::vector<std::vector<int32_t>>> decoded =
+      rt::beamDecode(*model, source, options, /*width=*/1);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+
+  ref::Ids chosen({shape.batch, shape.target});
+  for (int64_t b = 0; b < shape.batch; ++b) {
+    ASSERT_EQ(static_cast<int64_t>((*decoded)[b].size()), shape.target);
+    for (int64_t t = 0; t < shape.target; ++t)
+      chosen.data[b * shape.target + t] = (*decoded)[b][t];
+  }
+  // Teacher forcing reads a target id 0 as padding: a row is compared up
+  // to the first 0 it chose (untrained weights may choose it).
+  ref::Tensor<T> logits = forward(chosen)["logits"];
+  for (int64_t b = 0; b < shape.batch; ++b) {
+    for (int64_t t = 0; t < shape.target; ++t) {
+      if (chosen.data[b * shape.target + t] == 0)
+        break;
+      const T *row =
+          logits.data.data() + (b * shape.target + t) * config.vocabSize;
+      double largest = *std::max_element(row, row + config.vocabSize);
+      double scale = std::max(1.0, std::abs(largest));
+      EXPECT_GE(row[chosen.data[b * shape.target + t]],
+                largest - 10 * kTolerance * scale)
+          << "row " << b << " step " << t;
     }
   }
 }
