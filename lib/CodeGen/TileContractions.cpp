@@ -913,11 +913,30 @@ void vectorizeRegisterTiles(RewriterBase &rewriter, func::FuncOp func) {
   }
 }
 
+/// The loops of `dims` as one group, if there are at least two, they are
+/// adjacent and every operand reads them contiguously in that order.
+std::optional<ReassociationIndices> collapsibleGroup(linalg::LinalgOp op,
+                                                     ArrayRef<unsigned> dims) {
+  if (dims.size() < 2)
+    return std::nullopt;
+  ReassociationIndices group(dims.begin(), dims.end());
+  llvm::sort(group);
+  bool adjacent =
+      llvm::all_of(llvm::seq<size_t>(1, group.size()),
+                   [&](size_t i) { return group[i] == group[i - 1] + 1; });
+  if (!adjacent ||
+      !linalg::areDimSequencesPreserved(op.getIndexingMapsArray(), {group}))
+    return std::nullopt;
+  return group;
+}
+
 /// Collapses the reduction loops of contractions that reduce over several
 /// adjacent loops read contiguously by every operand (a weight gradient
-/// summed over batch and positions) into one loop, the form the strategy
-/// tiles. The operands get collapse_shape views.
-void collapseReductionLoops(RewriterBase &rewriter, func::FuncOp func) {
+/// summed over batch and positions) into one loop, and likewise their
+/// column loops (a projection into heads, [b, t, k] by [k, h, e]), into the
+/// form the strategy tiles. The operands get collapse_shape views, the
+/// result an expand_shape back.
+void collapseContractionLoops(RewriterBase &rewriter, func::FuncOp func) {
   SmallVector<linalg::LinalgOp> candidates;
   func.walk([&](linalg::LinalgOp op) {
     if (op.hasPureTensorSemantics() && linalg::isaContractionOpInterface(op) &&
@@ -927,17 +946,20 @@ void collapseReductionLoops(RewriterBase &rewriter, func::FuncOp func) {
   for (linalg::LinalgOp op : candidates) {
     FailureOr<linalg::ContractionDimensions> dims =
         linalg::inferContractionDims(op);
-    if (failed(dims) || dims->k.size() < 2)
+    if (failed(dims))
       continue;
-    ReassociationIndices reduced(dims->k.begin(), dims->k.end());
-    llvm::sort(reduced);
-    bool adjacent =
-        llvm::all_of(llvm::seq<size_t>(1, reduced.size()), [&](size_t i) {
-          return reduced[i] == reduced[i - 1] + 1;
-        });
-    if (!adjacent ||
-        !linalg::areDimSequencesPreserved(op.getIndexingMapsArray(), {reduced}))
+    SmallVector<ReassociationIndices> groups;
+    for (ArrayRef<unsigned> loops :
+         {ArrayRef<unsigned>(dims->k), ArrayRef<unsigned>(dims->n)})
+      if (std::optional<ReassociationIndices> group =
+              collapsibleGroup(op, loops))
+        groups.push_back(*group);
+    if (groups.empty())
       continue;
+    llvm::sort(groups, [](const ReassociationIndices &a,
+                          const ReassociationIndices &b) {
+      return a.front() < b.front();
+    });
     rewriter.setInsertionPoint(op);
     auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
     if (!generic) {
@@ -948,9 +970,29 @@ void collapseReductionLoops(RewriterBase &rewriter, func::FuncOp func) {
       generic = *generalized;
     }
     FailureOr<linalg::CollapseResult> collapsed =
-        linalg::collapseOpIterationDims(generic, {reduced}, rewriter);
-    if (succeeded(collapsed))
-      rewriter.replaceOp(generic, collapsed->results);
+        linalg::collapseOpIterationDims(generic, groups, rewriter);
+    if (failed(collapsed))
+      continue;
+    rewriter.replaceOp(generic, collapsed->results);
+    // A zero-filled output is filled in its collapsed shape, so the strategy
+    // still sees the fill and folds it into the first reduction steps
+    // instead of writing the output an extra time.
+    for (OpOperand &init : collapsed->collapsedOp.getDpsInitsMutable()) {
+      auto view = init.get().getDefiningOp<tensor::CollapseShapeOp>();
+      auto fill = view ? view.getSrc().getDefiningOp<linalg::FillOp>()
+                       : linalg::FillOp();
+      if (!fill)
+        continue;
+      rewriter.setInsertionPoint(view);
+      Value empty = tensor::CollapseShapeOp::create(
+          rewriter, view.getLoc(), fill.getOutputs()[0],
+          view.getReassociationIndices());
+      Value filled = linalg::FillOp::create(rewriter, fill.getLoc(),
+                                            fill.getInputs(), empty)
+                         .getResult(0);
+      rewriter.modifyOpInPlace(collapsed->collapsedOp,
+                               [&] { init.set(filled); });
+    }
   }
 }
 
@@ -969,7 +1011,7 @@ void TileContractionsPass::runOnOperation() {
   }
 
   IRRewriter rewriter(ctx);
-  collapseReductionLoops(rewriter, func);
+  collapseContractionLoops(rewriter, func);
 
   SmallVector<std::pair<linalg::LinalgOp, ContractionLoops>> contractions;
   func.walk([&](linalg::LinalgOp op) {
