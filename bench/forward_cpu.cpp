@@ -116,12 +116,9 @@ int decode(const ModelConfig &config, int64_t batch, int64_t source,
            int64_t steps, int repeats) {
   namespace rt = convseq::runtime;
   const convseq_entry_point entries[] = {
-      {"encoder", convseq_encoder, convseq_encoder_args,
-       int(std::size(convseq_encoder_args))},
-      {"decoder_init", convseq_decoder_init, convseq_decoder_init_args,
-       int(std::size(convseq_decoder_init_args))},
-      {"decoder_step", convseq_decoder_step, convseq_decoder_step_args,
-       int(std::size(convseq_decoder_step_args))},
+      CONVSEQ_ENTRY_POINT(encoder),
+      CONVSEQ_ENTRY_POINT(decoder_init),
+      CONVSEQ_ENTRY_POINT(decoder_step),
   };
   convseq_model compiled = {config.name.c_str(), entries,
                             int(std::size(entries)), "", ""};

@@ -43,6 +43,14 @@ typedef struct {
   int num_args;
 } convseq_entry_point;
 
+/* The table row of the entry point `name` of a generated header included
+ * before: CONVSEQ_ENTRY_POINT(decoder_step). */
+/* clang-format off */
+#define CONVSEQ_ENTRY_POINT(name)                                           \
+  { #name, convseq_##name, convseq_##name##_args,                           \
+    (int)(sizeof(convseq_##name##_args) / sizeof(convseq_##name##_args[0])) }
+/* clang-format on */
+
 /* A compiled model. `settings` holds the resolved model definition as
  * `key=value` lines (lib/Frontend/RuntimeSettings.cpp writes them);
  * `definition` is the text of the model file it was compiled from. */
