@@ -17,6 +17,13 @@ config.environment["PATH"] = os.pathsep.join(
 )
 config.substitutions.append(("%models", os.path.join(config.convseq_src_root, "models")))
 config.substitutions.append(("%shared_data", config.shared_data_dir))
+# mlir-runner's printing functions, for tests that run lowered code.
+config.substitutions.append(
+    (
+        "%mlir_c_runner_utils",
+        os.path.join(os.path.dirname(config.llvm_tools_dir), "lib", "libmlir_c_runner_utils.so"),
+    )
+)
 
 if os.path.isdir(config.shared_data_dir):
     config.available_features.add("shared-data")

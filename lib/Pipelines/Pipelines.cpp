@@ -221,6 +221,7 @@ void mlir::convseq::buildLinalgToGPULoopsPipeline(
   // preparation has moved scalar loads down to their stores: it moves them
   // only past ops that neither write nor free memory.
   pm.addNestedPass<func::FuncOp>(createShrinkBufferLifetimesPass());
+  pm.addNestedPass<func::FuncOp>(createTileGPUContractionsPass());
   // No canonicalization before the mapping: it would inline the
   // one-iteration loops of the serial computations back into the host.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
@@ -232,11 +233,16 @@ void mlir::convseq::buildLinalgToGPULoopsPipeline(
 void mlir::convseq::buildLinalgToGPUPipeline(
     OpPassManager &pm, const GPUPipelineOptions &options) {
   buildLinalgToGPULoopsPipeline(pm, options);
+  pm.addNestedPass<func::FuncOp>(createMapGPUBlockLoopsPass());
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createGPUHostBuffersPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Constants and index computations the canonicalizer hoisted to the host
+  // go back into the kernels: outlining would make them parameters, and a
+  // private buffer indexed by a parameter stays in local memory.
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createMergeGPUModulesPass());
   // Launches, copies and allocations of a call go in order on one stream,

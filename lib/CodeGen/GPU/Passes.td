@@ -130,6 +130,77 @@ def TileParallelLoopsForGPUPass
                            "::mlir::scf::SCFDialect"];
 }
 
+def TileGPUContractionsPass
+    : Pass<"convseq-tile-gpu-contractions", "::mlir::func::FuncOp"> {
+  let summary = "Computes contractions with shared-memory and register "
+                "tiles in the block-level form of GPU kernels";
+  let description = [{
+    Runs after bufferization and `convseq-prepare-gpu-loops`, before
+    `convert-linalg-to-parallel-loops`, on the host's contractions (a
+    linalg op with two inputs and an output of one float type whose loops
+    are each a batch, m, n or k loop: linear layers, logits, attention
+    scores and weighted values, and their gradients). Each becomes a kernel
+    in the block-level form (`lib/CodeGen/GPU/BlockLoops.h`):
+
+    - a block per batch index and `tile-m` x `tile-n` output tile, with
+      (`tile-m` / `thread-tile-m`) x (`tile-n` / `thread-tile-n`) threads,
+      each holding a `thread-tile-m` x `thread-tile-n` tile of
+      accumulators (rows and columns strided by the thread grid, so that
+      neighbouring threads take neighbouring columns);
+    - the accumulators start from the output's elements;
+    - for each `tile-k` slice of the k loops, the threads stage the slice
+      of the block's A and B tiles in shared memory (`[tile-k][tile-m + 1]`
+      and `[tile-k][tile-n + 1]`, zero outside the operands; consecutive
+      threads read consecutive elements of the operand's innermost
+      dimension), then each accumulates its register tile over the slice,
+      with the op's own body, in k order;
+    - the accumulators go back into the output.
+
+    Each output element is thus computed as the op's loop nest computes
+    it: from its initial value, adding the products in k order. Groups of
+    several m, n, k or batch loops are linearized row-major.
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"64",
+           "Rows (m) of a block's output tile">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"64",
+           "Columns (n) of a block's output tile">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"16",
+           "Reduction (k) steps staged in shared memory at a time">,
+    Option<"threadTileM", "thread-tile-m", "int64_t", /*default=*/"4",
+           "Rows of a thread's register tile">,
+    Option<"threadTileN", "thread-tile-n", "int64_t", /*default=*/"4",
+           "Columns of a thread's register tile">,
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def MapGPUBlockLoopsPass
+    : Pass<"convseq-map-gpu-block-loops", "::mlir::func::FuncOp"> {
+  let summary = "Maps kernels in the block-level form onto gpu.launch with "
+                "shared memory and barriers";
+  let description = [{
+    Runs before `gpu-map-parallel-loops`. Each `scf.parallel` over blocks
+    (`lib/CodeGen/GPU/BlockLoops.h`) becomes a `gpu.launch` with a block
+    per iteration (grid x) and as many threads as its thread loops have
+    iterations (they must all have the same constant count):
+
+    - its "workgroup" buffers become workgroup attributions (shared
+      memory), its "private" buffers private attributions without their
+      leading thread dimension, which every access must index with the
+      enclosing thread loop's index;
+    - each thread loop becomes its body, run by every thread with the
+      loop's index set to the thread's, followed by a `gpu.barrier`;
+    - the ops between thread loops (index arithmetic, the loops over
+      steps) run in every thread; one that writes memory is an error.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def GPUHostBuffersPass
     : Pass<"convseq-gpu-host-buffers", "::mlir::ModuleOp"> {
   let summary = "Puts the buffers the host allocates in device memory and "

@@ -1,5 +1,6 @@
 //===- TileParallelLoopsForGPU.cpp - Parallel loops into blocks -----------===//
 
+#include "lib/CodeGen/GPU/BlockLoops.h"
 #include "lib/CodeGen/GPU/Passes.h"
 
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -41,7 +42,9 @@ struct TileParallelLoopsForGPUPass
     }
     SmallVector<scf::ParallelOp> loops;
     getOperation().walk<WalkOrder::PreOrder>([&](scf::ParallelOp loop) {
-      loops.push_back(loop);
+      // Kernels in the block-level form have their blocks and threads.
+      if (!loop->hasAttr(kBlockLoop))
+        loops.push_back(loop);
       return WalkResult::skip();
     });
     IRRewriter rewriter(&getContext());

@@ -7,8 +7,9 @@
 // device memory (each buffer just before its first kernel) and launches
 // kernels in order on one stream (async tokens),
 // waiting once at the end; every kernel is a one-dimensional grid of
-// 256-thread blocks, reductions (the projections' dot products, the
-// convolution's taps) are loops inside a thread. Kernels the block uses
+// 256-thread blocks. The projections are tiled: shared A and B slices,
+// 4 x 4 accumulators per thread, barriers around the shared slices; the
+// convolution's taps are a loop inside a thread. Kernels the block uses
 // twice (the two projections with the same shapes) are compiled once.
 // CHECK-LABEL: func.func @lightweight(
 //   CHECK-NOT:   memref.alloc
@@ -22,15 +23,22 @@
 //       CHECK:   gpu.wait [%{{.+}}]
 //  CHECK-NEXT:   return
 //       CHECK: gpu.module @kernels {
-//       CHECK:   gpu.func @lightweight_kernel_1({{.+}}) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
+//       CHECK:   gpu.func @lightweight_kernel_1({{.+}}) workgroup(%{{.+}} : memref<16x65xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16x65xf32, #gpu.address_space<workgroup>>) private(%{{.+}} : memref<4x4xf32, #gpu.address_space<private>>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
 //       CHECK:     gpu.block_id x
 //       CHECK:     gpu.thread_id x
-//       CHECK:     scf.if
+//       CHECK:     scf.for
+//       CHECK:       gpu.barrier
 //       CHECK:       scf.for
 //       CHECK:         arith.mulf
 //       CHECK:         arith.addf
-// The kernels as PTX for sm_80, reading global memory.
-//       PTX: gpu.binary @kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.+}}assembly = "{{.*}}.target sm_80{{.*}}.visible .entry lightweight_kernel_1({{.*}}ld.global.b32
+//       CHECK:       gpu.barrier
+//       CHECK:   gpu.func @lightweight_kernel_14(
+//   CHECK-NOT:     gpu.barrier
+//       CHECK:     scf.for
+//       CHECK:   gpu.return
+// The kernels as PTX for sm_80, reading global memory; the projection
+// stages its slices in shared memory, between barriers.
+//       PTX: gpu.binary @kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.+}}assembly = "{{.*}}.target sm_80{{.*}}.visible .entry lightweight_kernel_1({{.*}}.shared .align 4 .b8 __wg_lightweight_kernel_1_0[4160]{{.*}}ld.global.b32{{.*}}st.shared.b32{{.*}}bar.sync{{.*}}ld.shared.b32
 // And as a cubin from ptxas, for sm_90 by default.
 //     CUBIN: gpu.binary @kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.+}}bin = "\7FELF
 //     CUBIN: llvm.func @convseq_lightweight(

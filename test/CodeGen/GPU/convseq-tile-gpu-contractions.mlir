@@ -1,0 +1,107 @@
+// RUN: convseq-opt %s --split-input-file \
+// RUN:   --convseq-tile-gpu-contractions="tile-m=8 tile-n=8 tile-k=4 thread-tile-m=2 thread-tile-n=1" \
+// RUN:   | FileCheck %s
+
+// A matmul: a block per 8 x 8 tile of C (32 threads, 2 x 1 accumulators
+// each). The accumulators start from C; each 4-step slice of k is staged
+// in shared memory, A's k-major (its innermost dimension is k), B's
+// n-major, then accumulated for min(4, K - k0) steps; the accumulators go
+// back into C where the tile is inside it.
+// CHECK-LABEL: func.func @matmul(
+// CHECK-SAME:      %[[A:[^:]+]]: memref<?x?xf32>, %[[B:[^:]+]]: memref<?x?xf32>, %[[C:[^:]+]]: memref<?x?xf32>)
+// CHECK:         %[[M:.+]] = memref.dim %[[A]], %{{.+}} : memref<?x?xf32>
+// CHECK:         %[[K:.+]] = memref.dim %[[A]], %{{.+}} : memref<?x?xf32>
+// CHECK:         memref.dim %[[B]]
+// CHECK:         %[[N:.+]] = memref.dim %[[B]], %{{.+}} : memref<?x?xf32>
+// CHECK:         %[[MT:.+]] = arith.ceildivui %[[M]], %{{.+}}
+// CHECK:         %[[NT:.+]] = arith.ceildivui %[[N]], %{{.+}}
+// CHECK:         %[[BLOCKS:.+]] = arith.muli %[[MT]], %[[NT]]
+// CHECK:         scf.parallel (%[[BLOCK:.+]]) = (%{{.+}}) to (%[[BLOCKS]])
+// CHECK:           affine.delinearize_index %[[BLOCK]] into (%{{.+}}, %[[MT]], %[[NT]])
+// CHECK:           %[[ATILE:.+]] = memref.alloc() {convseq.gpu_memory = "workgroup"} : memref<4x9xf32>
+// CHECK:           %[[BTILE:.+]] = memref.alloc() {convseq.gpu_memory = "workgroup"} : memref<4x9xf32>
+// CHECK:           %[[ACC:.+]] = memref.alloc() {convseq.gpu_memory = "private"} : memref<32x2x1xf32>
+// CHECK:           scf.parallel (%[[T:.+]]) =
+// CHECK:             memref.load %[[C]]
+// CHECK:             memref.store %{{.+}}, %[[ACC]][%[[T]],
+// CHECK:           } {convseq.gpu_thread_loop}
+// CHECK:           scf.for %[[K0:.+]] = %{{.+}} to %[[K]] step %{{.+}} {
+// CHECK:             scf.parallel
+// CHECK:               %[[AT:.+]]:2 = affine.delinearize_index %{{.+}} into (8, 4)
+// CHECK:               memref.load %[[A]]
+// CHECK:               memref.store %{{.+}}, %[[ATILE]][%[[AT]]#1, %[[AT]]#0]
+// CHECK:               %[[BT:.+]]:2 = affine.delinearize_index %{{.+}} into (4, 8)
+// CHECK:               memref.load %[[B]]
+// CHECK:               memref.store %{{.+}}, %[[BTILE]][%[[BT]]#0, %[[BT]]#1]
+// CHECK:             } {convseq.gpu_thread_loop}
+// CHECK:             %[[STEPS:.+]] = affine.min #{{.+}}(%[[K0]], %[[K]])
+// CHECK:             scf.parallel (%[[T3:.+]]) =
+// CHECK:               scf.for %[[KK:.+]] = %{{.+}} to %[[STEPS]]
+// CHECK:                 memref.load %[[ATILE]][%[[KK]],
+// CHECK:                 memref.load %[[BTILE]][%[[KK]],
+// CHECK:                 arith.mulf
+// CHECK:                 arith.addf
+// CHECK:                 memref.store %{{.+}}, %[[ACC]][%[[T3]],
+// CHECK:             } {convseq.gpu_thread_loop}
+// CHECK:           }
+// CHECK:           scf.parallel
+// CHECK:             scf.if
+// CHECK:               memref.load %[[ACC]]
+// CHECK:               memref.store %{{.+}}, %[[C]]
+// CHECK:           } {convseq.gpu_thread_loop}
+// CHECK:           memref.dealloc %[[ATILE]]
+// CHECK:           memref.dealloc %[[BTILE]]
+// CHECK:           memref.dealloc %[[ACC]]
+// CHECK:         } {convseq.gpu_block_loop}
+// CHECK-NOT:     linalg.matmul
+func.func @matmul(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %c: memref<?x?xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>) outs(%c : memref<?x?xf32>)
+  return
+}
+
+// -----
+
+// B stored [n, k] is staged k-major. The loops of A and C that B lacks
+// are all m loops: row (b, t) of the tile is split into both.
+#lhs = affine_map<(b, m, n, k) -> (b, m, k)>
+#rhs = affine_map<(b, m, n, k) -> (n, k)>
+#out = affine_map<(b, m, n, k) -> (b, m, n)>
+// CHECK-LABEL: func.func @rows_over_two_loops(
+// CHECK-SAME:      %[[A:[^:]+]]: memref<3x?x16xf64>, %[[B:[^:]+]]: memref<16x16xf64>
+// CHECK:         scf.parallel
+// CHECK:           memref.alloc() {convseq.gpu_memory = "workgroup"} : memref<4x9xf64>
+// CHECK:           scf.for
+// CHECK:             scf.parallel
+// CHECK:               %[[ROW:.+]]:2 = affine.delinearize_index %{{.+}} into (%{{.+}}, %{{.+}})
+// CHECK:               memref.load %[[A]][%[[ROW]]#0, %[[ROW]]#1,
+// CHECK:               affine.delinearize_index %{{.+}} into (8, 4)
+// CHECK:               memref.load %[[B]]
+// CHECK:             } {convseq.gpu_thread_loop}
+func.func @rows_over_two_loops(%a: memref<3x?x16xf64>, %b: memref<16x16xf64>, %c: memref<3x?x16xf64>) {
+  linalg.contract indexing_maps = [#lhs, #rhs, #out]
+      ins(%a, %b : memref<3x?x16xf64>, memref<16x16xf64>) outs(%c : memref<3x?x16xf64>)
+  return
+}
+
+// -----
+
+// Not tiled: a matrix-vector product (no n loop), a contraction of mixed
+// element types, and one already inside a kernel's loop.
+// CHECK-LABEL: func.func @untouched(
+// CHECK:         linalg.matvec
+// CHECK:         linalg.matmul ins(%{{.+}} : memref<?x?xf16>, memref<?x?xf16>) outs(%{{.+}} : memref<?x?xf32>)
+// CHECK:         scf.parallel
+// CHECK:           linalg.matmul
+// CHECK-NOT:     convseq.gpu_block_loop
+func.func @untouched(%a: memref<?x?xf32>, %x: memref<?xf32>, %y: memref<?xf32>,
+                     %h: memref<?x?xf16>, %c: memref<?x?xf32>, %n: index) {
+  linalg.matvec ins(%a, %x : memref<?x?xf32>, memref<?xf32>) outs(%y : memref<?xf32>)
+  linalg.matmul ins(%h, %h : memref<?x?xf16>, memref<?x?xf16>) outs(%c : memref<?x?xf32>)
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    linalg.matmul ins(%a, %a : memref<?x?xf32>, memref<?x?xf32>) outs(%c : memref<?x?xf32>)
+    scf.reduce
+  }
+  return
+}
