@@ -216,23 +216,31 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
         // Thread t's register tile: rows ty + threadRows * i, columns
         // tx + threadCols * j, so that neighbouring threads take
         // neighbouring columns.
+        struct RegisterTile {
+          SmallVector<Value> rows, cols;
+        };
+        auto registerTile = [&](OpBuilder &tb, Location tl, Value t) {
+          auto position = affine::AffineDelinearizeIndexOp::create(
+              tb, tl, t,
+              ArrayRef<int64_t>{tiles.threadRows(), tiles.threadCols()});
+          RegisterTile tile;
+          for (int64_t i = 0; i < tiles.threadM; ++i)
+            tile.rows.push_back(arith::AddIOp::create(
+                tb, tl, position.getResult(0),
+                constant(tb, tl, tiles.threadRows() * i)));
+          for (int64_t j = 0; j < tiles.threadN; ++j)
+            tile.cols.push_back(arith::AddIOp::create(
+                tb, tl, position.getResult(1),
+                constant(tb, tl, tiles.threadCols() * j)));
+          return tile;
+        };
         auto forEachElement =
             [&](OpBuilder &tb, Location tl, Value t,
                 function_ref<void(Value row, Value col, Value i, Value j)> fn) {
-              auto position = affine::AffineDelinearizeIndexOp::create(
-                  tb, tl, t,
-                  ArrayRef<int64_t>{tiles.threadRows(), tiles.threadCols()});
-              for (int64_t i = 0; i < tiles.threadM; ++i) {
-                for (int64_t j = 0; j < tiles.threadN; ++j) {
-                  Value row = arith::AddIOp::create(
-                      tb, tl, position.getResult(0),
-                      constant(tb, tl, tiles.threadRows() * i));
-                  Value col = arith::AddIOp::create(
-                      tb, tl, position.getResult(1),
-                      constant(tb, tl, tiles.threadCols() * j));
+              RegisterTile tile = registerTile(tb, tl, t);
+              for (auto [i, row] : llvm::enumerate(tile.rows))
+                for (auto [j, col] : llvm::enumerate(tile.cols))
                   fn(row, col, constant(tb, tl, i), constant(tb, tl, j));
-                }
-              }
             };
 
         // The accumulators start from the output.
@@ -306,32 +314,39 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
                            getAffineDimExpr(0, fb.getContext())},
                       fb.getContext()),
                   ValueRange{k0, k});
+              // Each step reads the thread's rows of A and columns of B
+              // from the shared slices once, then updates its tile.
               buildThreadLoop(
                   fb, fl, threads, [&](OpBuilder &tb, Location tl, Value t) {
+                    RegisterTile tile = registerTile(tb, tl, t);
                     scf::ForOp::create(
                         tb, tl, constant(tb, tl, 0), steps, constant(tb, tl, 1),
                         ValueRange(),
                         [&](OpBuilder &kb, Location kl, Value kk, ValueRange) {
-                          forEachElement(
-                              kb, kl, t,
-                              [&](Value row, Value col, Value i, Value j) {
-                                Value a = memref::LoadOp::create(
-                                    kb, kl, lhsTile, ValueRange{kk, row});
-                                Value c = memref::LoadOp::create(
-                                    kb, kl, rhsTile, ValueRange{kk, col});
-                                Value sum = memref::LoadOp::create(
-                                    kb, kl, acc, ValueRange{t, i, j});
-                                IRMapping mapping;
-                                mapping.map(body->getArguments(),
-                                            ValueRange{a, c, sum});
-                                for (Operation &nested :
-                                     body->without_terminator())
-                                  kb.clone(nested, mapping);
-                                Value next = mapping.lookupOrDefault(
-                                    body->getTerminator()->getOperand(0));
-                                memref::StoreOp::create(kb, kl, next, acc,
-                                                        ValueRange{t, i, j});
-                              });
+                          SmallVector<Value> as, bs;
+                          for (Value row : tile.rows)
+                            as.push_back(memref::LoadOp::create(
+                                kb, kl, lhsTile, ValueRange{kk, row}));
+                          for (Value col : tile.cols)
+                            bs.push_back(memref::LoadOp::create(
+                                kb, kl, rhsTile, ValueRange{kk, col}));
+                          for (auto [i, a] : llvm::enumerate(as)) {
+                            for (auto [j, c] : llvm::enumerate(bs)) {
+                              SmallVector<Value> at = {t, constant(kb, kl, i),
+                                                       constant(kb, kl, j)};
+                              Value sum =
+                                  memref::LoadOp::create(kb, kl, acc, at);
+                              IRMapping mapping;
+                              mapping.map(body->getArguments(),
+                                          ValueRange{a, c, sum});
+                              for (Operation &nested :
+                                   body->without_terminator())
+                                kb.clone(nested, mapping);
+                              Value next = mapping.lookupOrDefault(
+                                  body->getTerminator()->getOperand(0));
+                              memref::StoreOp::create(kb, kl, next, acc, at);
+                            }
+                          }
                           scf::YieldOp::create(kb, kl);
                         });
                   });
