@@ -222,6 +222,7 @@ void mlir::convseq::buildLinalgToGPULoopsPipeline(
   // only past ops that neither write nor free memory.
   pm.addNestedPass<func::FuncOp>(createShrinkBufferLifetimesPass());
   pm.addNestedPass<func::FuncOp>(createTileGPUContractionsPass());
+  pm.addNestedPass<func::FuncOp>(createTileGPUConvolutionsPass());
   // No canonicalization before the mapping: it would inline the
   // one-iteration loops of the serial computations back into the host.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());

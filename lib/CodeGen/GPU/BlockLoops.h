@@ -29,6 +29,9 @@
 #ifndef CONVSEQ_LIB_CODEGEN_GPU_BLOCKLOOPS_H
 #define CONVSEQ_LIB_CODEGEN_GPU_BLOCKLOOPS_H
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace mlir::convseq {
@@ -42,6 +45,82 @@ inline constexpr llvm::StringLiteral kThreadLoop = "convseq.gpu_thread_loop";
 inline constexpr llvm::StringLiteral kMemorySpace = "convseq.gpu_memory";
 inline constexpr llvm::StringLiteral kWorkgroupMemory = "workgroup";
 inline constexpr llvm::StringLiteral kPrivateMemory = "private";
+
+//===----------------------------------------------------------------------===//
+// Builders of the form, shared by the passes that produce it.
+//===----------------------------------------------------------------------===//
+
+/// The linalg ops under `root` on the host (not in a kernel's loops already)
+/// that `match` accepts, as it describes them.
+template <typename Match>
+SmallVector<Match>
+matchHostOps(Operation *root,
+             function_ref<FailureOr<Match>(linalg::LinalgOp)> match) {
+  SmallVector<Match> matches;
+  root->walk<WalkOrder::PreOrder>([&](Operation *nested) {
+    if (isa<scf::ParallelOp>(nested))
+      return WalkResult::skip();
+    if (auto op = dyn_cast<linalg::LinalgOp>(nested))
+      if (FailureOr<Match> matched = match(op); succeeded(matched))
+        matches.push_back(std::move(*matched));
+    return WalkResult::advance();
+  });
+  return matches;
+}
+
+/// An `index` constant.
+Value indexConstant(OpBuilder &b, Location loc, int64_t value);
+
+/// The extents of `op`'s loops, built before it.
+SmallVector<Value> loopSizes(OpBuilder &b, linalg::LinalgOp op);
+
+/// The tiles of `tile` elements that cover `size`: ceil(size / tile).
+Value tileCount(OpBuilder &b, Location loc, Value size, int64_t tile);
+
+/// Builds the `scf.parallel` over `blocks` blocks; `body` fills it.
+scf::ParallelOp
+buildBlockLoop(OpBuilder &b, Location loc, Value blocks,
+               function_ref<void(OpBuilder &, Location, Value)> body);
+
+/// Builds an `scf.parallel` over the `threads` of a block.
+void buildThreadLoop(OpBuilder &b, Location loc, int64_t threads,
+                     function_ref<void(OpBuilder &, Location, Value)> body);
+
+/// A buffer of a block in `space` (kWorkgroupMemory or kPrivateMemory, whose
+/// `shape` then starts with the thread count).
+Value allocBlockBuffer(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                       Type element, StringRef space);
+
+/// `memref.load` of `buffer` at `indices` if `inBounds`, else zero.
+Value loadOrZero(OpBuilder &b, Location loc, Value buffer, ValueRange indices,
+                 Value inBounds);
+
+/// `index < bound`, unsigned (a negative index is out of bounds too).
+Value isBelow(OpBuilder &b, Location loc, Value index, Value bound);
+
+/// The value `body` (a linalg op's region with one result) yields for the
+/// block arguments `args`, its ops cloned at `b`.
+Value applyBody(OpBuilder &b, Block &body, ValueRange args);
+
+/// Whether `op` has two inputs and one output, all buffers of one float
+/// type: the ops the block-level kernels compute.
+bool isBinaryFloatBufferOp(linalg::LinalgOp op);
+
+/// The product of the loop `sizes` at `dims` (1 for none): the extent of
+/// those loops linearized.
+Value linearizedSize(OpBuilder &b, Location loc, ArrayRef<Value> sizes,
+                     ArrayRef<unsigned> dims);
+
+/// Sets `indices` at `dims` to the multi-index of `linear` in the row-major
+/// space of their `sizes`.
+void delinearizeInto(OpBuilder &b, Location loc, Value linear,
+                     ArrayRef<Value> sizes, ArrayRef<unsigned> dims,
+                     MutableArrayRef<Value> indices);
+
+/// The indices `map` gives for the loop `indices`: a result that is a loop
+/// takes its index, any other result an `affine.apply`.
+SmallVector<Value> applyIndexingMap(OpBuilder &b, Location loc, AffineMap map,
+                                    ArrayRef<Value> indices);
 
 } // namespace mlir::convseq
 

@@ -192,10 +192,14 @@ void mapBlockLoop(RewriterBase &rewriter, const BlockLoop &blockLoop) {
   }
 
   // Thread loops: their body in every thread, then a barrier if they touch
-  // shared memory (the threads' own buffers need none).
+  // shared memory (the threads' own buffers need none) and another thread
+  // loop may follow: not after the last one of the block, outside any loop.
   Value thread = launch.getThreadIds().x;
   for (scf::ParallelOp threadLoop : blockLoop.threadLoops) {
+    bool last = threadLoop == blockLoop.threadLoops.back() &&
+                threadLoop->getParentOp() == launch.getOperation();
     bool shared =
+        !last &&
         threadLoop.getBody()
             ->walk([&](Operation *op) {
               for (Value operand : op->getOperands())

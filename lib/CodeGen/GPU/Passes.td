@@ -178,6 +178,65 @@ def TileGPUContractionsPass
                            "::mlir::scf::SCFDialect"];
 }
 
+def TileGPUConvolutionsPass
+    : Pass<"convseq-tile-gpu-convolutions", "::mlir::func::FuncOp"> {
+  let summary = "Computes depthwise convolutions from a sequence tile and "
+                "its halo in shared memory, in the block-level form of GPU "
+                "kernels";
+  let description = [{
+    Runs after bufferization and `convseq-prepare-gpu-loops`, before
+    `convert-linalg-to-parallel-loops`, on the host's convolutions: a
+    linalg op on buffers with two inputs and an output of one float type,
+    one reduction loop (the taps, of static extent k), an output indexed by
+    all the parallel loops with a channel loop innermost, and a *sequence*
+    input indexed by the same loops except that one index is
+    `position + s * tap + offset` (constant s and offset) and none is the
+    tap loop elsewhere. The other input holds the taps; its indexing is
+    free. This is the lightweight, dynamic and dilated convolution and
+    their input gradients (`convert-convseq-to-linalg`'s Conv.cpp).
+
+    Each becomes a kernel in the block-level form
+    (`lib/CodeGen/GPU/BlockLoops.h`), the strategy of fairseq's lightconv
+    kernels:
+
+    - a block per index of the other parallel loops (the batch) and
+      `tile-positions` x `tile-channels` output tile, with `threads`
+      threads;
+    - the threads stage the tile's sequence rows and their halo,
+      `tile-positions + |s| (k - 1)` rows of `tile-channels` channels, in
+      shared memory once (zero outside the operand), consecutive threads
+      reading consecutive channels;
+    - thread (y, x) computes channel x of the positions y, y + Y, ...
+      (Y = `threads` / `tile-channels`) in registers: the accumulators start
+      from the output, then for each tap in order it reads the tap's weight
+      once (once per position when the taps depend on it, as a dynamic
+      convolution's do) and adds its product with each position's staged
+      input, with the op's own body.
+
+    Each output element is computed as the op's loop nest computes it: from
+    its initial value, adding the taps in order. A convolution whose
+    position extent is static and below `tile-positions` (a decoding
+    step's few positions), or whose staged rows would take more than
+    `max-shared-bytes`, keeps the simple kernel (a thread per output
+    element).
+  }];
+  let options = [
+    Option<"tilePositions", "tile-positions", "int64_t", /*default=*/"64",
+           "Positions of a block's output tile">,
+    Option<"tileChannels", "tile-channels", "int64_t", /*default=*/"32",
+           "Channels of a block's output tile">,
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads per block">,
+    Option<"maxSharedBytes", "max-shared-bytes", "int64_t",
+           /*default=*/"49152",
+           "The most shared memory a block's staged rows may take">,
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def MapGPUBlockLoopsPass
     : Pass<"convseq-map-gpu-block-loops", "::mlir::func::FuncOp"> {
   let summary = "Maps kernels in the block-level form onto gpu.launch with "
@@ -193,7 +252,9 @@ def MapGPUBlockLoopsPass
       leading thread dimension, which every access must index with the
       enclosing thread loop's index;
     - each thread loop becomes its body, run by every thread with the
-      loop's index set to the thread's, followed by a `gpu.barrier`;
+      loop's index set to the thread's, followed by a `gpu.barrier` when
+      it touches shared memory, except after the block's last thread loop
+      outside any loop (the kernel ends there);
     - the ops between thread loops (index arithmetic, the loops over
       steps) run in every thread; one that writes memory is an error.
   }];

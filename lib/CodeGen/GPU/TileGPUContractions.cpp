@@ -15,7 +15,6 @@
 #include "lib/CodeGen/GPU/Passes.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
-#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::convseq {
@@ -49,15 +48,7 @@ struct Contraction {
 /// one float type on buffers, indexed by loops that are each a batch, m, n
 /// or k loop, with at least one m and one n loop.
 FailureOr<Contraction> matchContraction(linalg::LinalgOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
-    return failure();
-  Type element = getElementTypeOrSelf(op.getDpsInits()[0].getType());
-  for (Value operand : op->getOperands())
-    if (!isa<MemRefType>(operand.getType()) ||
-        getElementTypeOrSelf(operand.getType()) != element)
-      return failure();
-  if (!isa<FloatType>(element))
+  if (!isBinaryFloatBufferOp(op) || !linalg::isaContractionOpInterface(op))
     return failure();
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
@@ -70,78 +61,12 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op) {
   return Contraction{op, *dims};
 }
 
-/// The product of `sizes` at `dims` (1 for none).
-Value groupSize(OpBuilder &b, Location loc, ArrayRef<Value> sizes,
-                ArrayRef<unsigned> dims) {
-  Value size = arith::ConstantIndexOp::create(b, loc, 1);
-  for (unsigned dim : dims)
-    size = b.createOrFold<arith::MulIOp>(loc, size, sizes[dim]);
-  return size;
-}
-
-/// Sets `indices` at `dims` to the multi-index of `linear` in the row-major
-/// space of their `sizes`.
-void setGroupIndices(OpBuilder &b, Location loc, Value linear,
-                     ArrayRef<Value> sizes, ArrayRef<unsigned> dims,
-                     MutableArrayRef<Value> indices) {
-  if (dims.size() == 1) {
-    indices[dims.front()] = linear;
-    return;
-  }
-  SmallVector<OpFoldResult> basis;
-  for (unsigned dim : dims)
-    basis.push_back(sizes[dim]);
-  auto split = affine::AffineDelinearizeIndexOp::create(b, loc, linear, basis);
-  for (auto [dim, index] : llvm::zip(dims, split.getResults()))
-    indices[dim] = index;
-}
-
 /// The indices of the operand `map` reads at the loop `indices`.
 SmallVector<Value> operandIndices(AffineMap map, ArrayRef<Value> indices) {
   SmallVector<Value> result;
   for (AffineExpr expr : map.getResults())
     result.push_back(indices[cast<AffineDimExpr>(expr).getPosition()]);
   return result;
-}
-
-Value constant(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
-/// Builds `scf.parallel` over the `threads` of a block.
-void buildThreadLoop(OpBuilder &b, Location loc, int64_t threads,
-                     function_ref<void(OpBuilder &, Location, Value)> body) {
-  auto loop = scf::ParallelOp::create(
-      b, loc, ValueRange{constant(b, loc, 0)},
-      ValueRange{constant(b, loc, threads)}, ValueRange{constant(b, loc, 1)},
-      [&](OpBuilder &nested, Location l, ValueRange ivs) {
-        body(nested, l, ivs.front());
-      });
-  loop->setAttr(kThreadLoop, b.getUnitAttr());
-}
-
-/// `memref.load` of `buffer` at `indices` if `inBounds`, else zero.
-Value loadOrZero(OpBuilder &b, Location loc, Value buffer,
-                 ArrayRef<Value> indices, Value inBounds) {
-  Type element = getElementTypeOrSelf(buffer.getType());
-  auto select = scf::IfOp::create(
-      b, loc, inBounds,
-      [&](OpBuilder &then, Location l) {
-        scf::YieldOp::create(
-            then, l,
-            ValueRange{memref::LoadOp::create(then, l, buffer, indices)});
-      },
-      [&](OpBuilder &otherwise, Location l) {
-        scf::YieldOp::create(
-            otherwise, l,
-            ValueRange{arith::ConstantOp::create(
-                otherwise, l, otherwise.getZeroAttr(element))});
-      });
-  return select.getResult(0);
-}
-
-Value isBelow(OpBuilder &b, Location loc, Value index, Value bound) {
-  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, index, bound);
 }
 
 /// Replaces `contraction` with its kernel in the block-level form.
@@ -151,19 +76,13 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
   const linalg::ContractionDimensions &dims = contraction.dims;
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
-  SmallVector<Value> sizes;
-  for (Range range : op.createLoopRanges(rewriter, loc))
-    sizes.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, range.size));
-  Value batch = groupSize(rewriter, loc, sizes, dims.batch);
-  Value m = groupSize(rewriter, loc, sizes, dims.m);
-  Value n = groupSize(rewriter, loc, sizes, dims.n);
-  Value k = groupSize(rewriter, loc, sizes, dims.k);
-  auto ceilDiv = [&](Value size, int64_t tile) {
-    return rewriter.createOrFold<arith::CeilDivUIOp>(
-        loc, size, constant(rewriter, loc, tile));
-  };
-  Value mTiles = ceilDiv(m, tiles.m);
-  Value nTiles = ceilDiv(n, tiles.n);
+  SmallVector<Value> sizes = loopSizes(rewriter, op);
+  Value batch = linearizedSize(rewriter, loc, sizes, dims.batch);
+  Value m = linearizedSize(rewriter, loc, sizes, dims.m);
+  Value n = linearizedSize(rewriter, loc, sizes, dims.n);
+  Value k = linearizedSize(rewriter, loc, sizes, dims.k);
+  Value mTiles = tileCount(rewriter, loc, m, tiles.m);
+  Value nTiles = tileCount(rewriter, loc, n, tiles.n);
   Value blocks = rewriter.createOrFold<arith::MulIOp>(
       loc, batch, rewriter.createOrFold<arith::MulIOp>(loc, mTiles, nTiles));
 
@@ -174,25 +93,20 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
   Block *body = op.getBlock();
   int64_t threads = tiles.threads();
 
-  auto blockLoop = scf::ParallelOp::create(
-      rewriter, loc, ValueRange{constant(rewriter, loc, 0)}, ValueRange{blocks},
-      ValueRange{constant(rewriter, loc, 1)},
-      [&](OpBuilder &b, Location l, ValueRange ivs) {
+  buildBlockLoop(
+      rewriter, loc, blocks, [&](OpBuilder &b, Location l, Value block) {
         auto blockTile = affine::AffineDelinearizeIndexOp::create(
-            b, l, ivs.front(), ArrayRef<OpFoldResult>{batch, mTiles, nTiles});
+            b, l, block, ArrayRef<OpFoldResult>{batch, mTiles, nTiles});
         Value batchIndex = blockTile.getResult(0);
         Value mBase = arith::MulIOp::create(b, l, blockTile.getResult(1),
-                                            constant(b, l, tiles.m));
+                                            indexConstant(b, l, tiles.m));
         Value nBase = arith::MulIOp::create(b, l, blockTile.getResult(2),
-                                            constant(b, l, tiles.n));
+                                            indexConstant(b, l, tiles.n));
 
         // Shared tiles [k][m] and [k][n], rows padded by one element so
         // that the threads staging a k-major operand hit different banks.
         auto makeBuffer = [&](ArrayRef<int64_t> shape, StringRef space) {
-          auto buffer =
-              memref::AllocOp::create(b, l, MemRefType::get(shape, element));
-          buffer->setAttr(kMemorySpace, b.getStringAttr(space));
-          return buffer.getResult();
+          return allocBlockBuffer(b, l, shape, element, space);
         };
         Value lhsTile = makeBuffer({tiles.k, tiles.m + 1}, kWorkgroupMemory);
         Value rhsTile = makeBuffer({tiles.k, tiles.n + 1}, kWorkgroupMemory);
@@ -207,9 +121,9 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
           Value mIndex = arith::AddIOp::create(tb, tl, mBase, row);
           Value nIndex = arith::AddIOp::create(tb, tl, nBase, col);
           if (!dims.batch.empty())
-            setGroupIndices(tb, tl, batchIndex, sizes, dims.batch, indices);
-          setGroupIndices(tb, tl, mIndex, sizes, dims.m, indices);
-          setGroupIndices(tb, tl, nIndex, sizes, dims.n, indices);
+            delinearizeInto(tb, tl, batchIndex, sizes, dims.batch, indices);
+          delinearizeInto(tb, tl, mIndex, sizes, dims.m, indices);
+          delinearizeInto(tb, tl, nIndex, sizes, dims.n, indices);
           return arith::AndIOp::create(tb, tl, isBelow(tb, tl, mIndex, m),
                                        isBelow(tb, tl, nIndex, n));
         };
@@ -227,11 +141,11 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
           for (int64_t i = 0; i < tiles.threadM; ++i)
             tile.rows.push_back(arith::AddIOp::create(
                 tb, tl, position.getResult(0),
-                constant(tb, tl, tiles.threadRows() * i)));
+                indexConstant(tb, tl, tiles.threadRows() * i)));
           for (int64_t j = 0; j < tiles.threadN; ++j)
             tile.cols.push_back(arith::AddIOp::create(
                 tb, tl, position.getResult(1),
-                constant(tb, tl, tiles.threadCols() * j)));
+                indexConstant(tb, tl, tiles.threadCols() * j)));
           return tile;
         };
         auto forEachElement =
@@ -240,7 +154,8 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
               RegisterTile tile = registerTile(tb, tl, t);
               for (auto [i, row] : llvm::enumerate(tile.rows))
                 for (auto [j, col] : llvm::enumerate(tile.cols))
-                  fn(row, col, constant(tb, tl, i), constant(tb, tl, j));
+                  fn(row, col, indexConstant(tb, tl, i),
+                     indexConstant(tb, tl, j));
             };
 
         // The accumulators start from the output.
@@ -257,7 +172,8 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
             });
 
         scf::ForOp::create(
-            b, l, constant(b, l, 0), k, constant(b, l, tiles.k), ValueRange(),
+            b, l, indexConstant(b, l, 0), k, indexConstant(b, l, tiles.k),
+            ValueRange(),
             [&](OpBuilder &fb, Location fl, Value k0, ValueRange) {
               // Stage the slices [k0, k0 + tile-k) of both tiles, zero
               // outside the operands. Consecutive threads take
@@ -275,7 +191,7 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
                       for (int64_t e = 0; e < tiles.k * tileCols / threads;
                            ++e) {
                         Value linear = arith::AddIOp::create(
-                            tb, tl, t, constant(tb, tl, e * threads));
+                            tb, tl, t, indexConstant(tb, tl, e * threads));
                         auto split = affine::AffineDelinearizeIndexOp::create(
                             tb, tl, linear,
                             kMajor ? ArrayRef<int64_t>{tileCols, tiles.k}
@@ -285,10 +201,10 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
                         Value kIndex = arith::AddIOp::create(tb, tl, k0, kk);
                         Value cIndex = arith::AddIOp::create(tb, tl, base, cc);
                         if (!dims.batch.empty())
-                          setGroupIndices(tb, tl, batchIndex, sizes, dims.batch,
+                          delinearizeInto(tb, tl, batchIndex, sizes, dims.batch,
                                           indices);
-                        setGroupIndices(tb, tl, kIndex, sizes, dims.k, indices);
-                        setGroupIndices(tb, tl, cIndex, sizes, colDims,
+                        delinearizeInto(tb, tl, kIndex, sizes, dims.k, indices);
+                        delinearizeInto(tb, tl, cIndex, sizes, colDims,
                                         indices);
                         Value exists = arith::AndIOp::create(
                             tb, tl, isBelow(tb, tl, kIndex, k),
@@ -320,8 +236,8 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
                   fb, fl, threads, [&](OpBuilder &tb, Location tl, Value t) {
                     RegisterTile tile = registerTile(tb, tl, t);
                     scf::ForOp::create(
-                        tb, tl, constant(tb, tl, 0), steps, constant(tb, tl, 1),
-                        ValueRange(),
+                        tb, tl, indexConstant(tb, tl, 0), steps,
+                        indexConstant(tb, tl, 1), ValueRange(),
                         [&](OpBuilder &kb, Location kl, Value kk, ValueRange) {
                           SmallVector<Value> as, bs;
                           for (Value row : tile.rows)
@@ -332,18 +248,13 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
                                 kb, kl, rhsTile, ValueRange{kk, col}));
                           for (auto [i, a] : llvm::enumerate(as)) {
                             for (auto [j, c] : llvm::enumerate(bs)) {
-                              SmallVector<Value> at = {t, constant(kb, kl, i),
-                                                       constant(kb, kl, j)};
+                              SmallVector<Value> at = {
+                                  t, indexConstant(kb, kl, i),
+                                  indexConstant(kb, kl, j)};
                               Value sum =
                                   memref::LoadOp::create(kb, kl, acc, at);
-                              IRMapping mapping;
-                              mapping.map(body->getArguments(),
-                                          ValueRange{a, c, sum});
-                              for (Operation &nested :
-                                   body->without_terminator())
-                                kb.clone(nested, mapping);
-                              Value next = mapping.lookupOrDefault(
-                                  body->getTerminator()->getOperand(0));
+                              Value next =
+                                  applyBody(kb, *body, ValueRange{a, c, sum});
                               memref::StoreOp::create(kb, kl, next, acc, at);
                             }
                           }
@@ -373,7 +284,6 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
         for (Value buffer : {lhsTile, rhsTile, acc})
           memref::DeallocOp::create(b, l, buffer);
       });
-  blockLoop->setAttr(kBlockLoop, rewriter.getUnitAttr());
   rewriter.eraseOp(op);
 }
 
@@ -403,17 +313,8 @@ struct TileGPUContractionsPass
       return signalPassFailure();
     }
 
-    // Contractions on the host, not those already in a kernel's loops.
-    SmallVector<Contraction> contractions;
-    getOperation().walk<WalkOrder::PreOrder>([&](Operation *nested) {
-      if (isa<scf::ParallelOp>(nested))
-        return WalkResult::skip();
-      if (auto op = dyn_cast<linalg::LinalgOp>(nested))
-        if (FailureOr<Contraction> contraction = matchContraction(op);
-            succeeded(contraction))
-          contractions.push_back(*contraction);
-      return WalkResult::advance();
-    });
+    SmallVector<Contraction> contractions =
+        matchHostOps<Contraction>(getOperation(), matchContraction);
     IRRewriter rewriter(&getContext());
     for (const Contraction &contraction : contractions)
       tileContraction(rewriter, contraction, tiles);

@@ -44,3 +44,50 @@ func.func @matmul(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %c: memref<?x?xf32>)
   linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>) outs(%c : memref<?x?xf32>)
   return
 }
+
+// -----
+
+// A last thread loop that reads shared memory needs no barrier: the kernel
+// ends after it. One inside a loop over steps keeps its barrier, since the
+// next step's threads write the buffer again.
+// CHECK-LABEL: func.func @last_reads_shared(
+// CHECK:         gpu.launch
+// CHECK:           memref.store
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           scf.for
+// CHECK:             memref.load
+// CHECK-NEXT:        memref.store
+// CHECK-NEXT:        gpu.barrier
+// CHECK:           }
+// CHECK-NEXT:      memref.load %{{.+}}[%{{.+}}] : memref<32xf32, #gpu.address_space<workgroup>>
+// CHECK-NEXT:      memref.store
+// CHECK-NEXT:      gpu.terminator
+func.func @last_reads_shared(%in: memref<?x32xf32>, %out: memref<?x32xf32>, %blocks: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c32 = arith.constant 32 : index
+  scf.parallel (%b) = (%c0) to (%blocks) step (%c1) {
+    %tile = memref.alloc() {convseq.gpu_memory = "workgroup"} : memref<32xf32>
+    scf.parallel (%t) = (%c0) to (%c32) step (%c1) {
+      %v = memref.load %in[%b, %t] : memref<?x32xf32>
+      memref.store %v, %tile[%t] : memref<32xf32>
+      scf.reduce
+    } {convseq.gpu_thread_loop}
+    scf.for %s = %c0 to %c4 step %c1 {
+      scf.parallel (%t) = (%c0) to (%c32) step (%c1) {
+        %v = memref.load %tile[%s] : memref<32xf32>
+        memref.store %v, %out[%b, %t] : memref<?x32xf32>
+        scf.reduce
+      } {convseq.gpu_thread_loop}
+    }
+    scf.parallel (%t) = (%c0) to (%c32) step (%c1) {
+      %v = memref.load %tile[%t] : memref<32xf32>
+      memref.store %v, %out[%b, %t] : memref<?x32xf32>
+      scf.reduce
+    } {convseq.gpu_thread_loop}
+    memref.dealloc %tile : memref<32xf32>
+    scf.reduce
+  } {convseq.gpu_block_loop}
+  return
+}

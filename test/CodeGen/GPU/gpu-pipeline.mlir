@@ -9,8 +9,10 @@
 // waiting once at the end; every kernel is a one-dimensional grid of
 // 256-thread blocks. The projections are tiled: shared A and B slices,
 // 4 x 4 accumulators per thread, barriers around the shared slices; the
-// convolution's taps are a loop inside a thread. Kernels the block uses
-// twice (the two projections with the same shapes) are compiled once.
+// convolution stages 64 positions of 32 channels and their 6-row halo in
+// shared memory, then each thread adds the taps in order into 8
+// accumulators. Kernels the block uses twice (the two projections with the
+// same shapes) are compiled once.
 // CHECK-LABEL: func.func @lightweight(
 //   CHECK-NOT:   memref.alloc
 //       CHECK:   %[[START:.+]] = gpu.wait async
@@ -32,9 +34,13 @@
 //       CHECK:         arith.mulf
 //       CHECK:         arith.addf
 //       CHECK:       gpu.barrier
-//       CHECK:   gpu.func @lightweight_kernel_14(
-//   CHECK-NOT:     gpu.barrier
+//       CHECK:   gpu.func @lightweight_kernel_14({{.+}}) workgroup(%[[ROWS:.+]] : memref<70x32xf32, #gpu.address_space<workgroup>>) private(%[[CONVACC:.+]] : memref<8xf32, #gpu.address_space<private>>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
+//       CHECK:     memref.store %{{.+}}, %[[ROWS]]
+//       CHECK:     gpu.barrier
 //       CHECK:     scf.for
+//       CHECK:       memref.load %[[ROWS]]
+//       CHECK:       memref.store %{{.+}}, %[[CONVACC]]
+//   CHECK-NOT:     gpu.barrier
 //       CHECK:   gpu.return
 // The kernels as PTX for sm_80, reading global memory; the projection
 // stages its slices in shared memory, between barriers.
