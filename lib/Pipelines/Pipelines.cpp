@@ -212,6 +212,7 @@ void mlir::convseq::buildCPUPipeline(OpPassManager &pm,
 
 void mlir::convseq::buildLinalgToGPULoopsPipeline(
     OpPassManager &pm, const GPUPipelineOptions &options) {
+  pm.addNestedPass<func::FuncOp>(createCloneSharedFillsPass());
   addBufferizationPasses(pm);
   // Loops over threads written as scf.forall (the embedding gradient).
   pm.addPass(createForallToParallelLoopPass());

@@ -142,3 +142,27 @@ void convseq::delinearizeInto(OpBuilder &b, Location loc, Value linear,
   for (auto [dim, index] : llvm::zip(dims, split.getResults()))
     indices[dim] = index;
 }
+
+linalg::FillOp convseq::findInitFill(linalg::LinalgOp op) {
+  Value out = op.getDpsInits()[0];
+  if (!out.getDefiningOp<memref::AllocOp>())
+    return {};
+  linalg::FillOp fill;
+  for (Operation *user : out.getUsers()) {
+    if (user == op.getOperation())
+      continue;
+    Operation *ancestor = op->getBlock()->findAncestorOpInBlock(*user);
+    if (!ancestor)
+      return {};
+    if (op->isBeforeInBlock(ancestor))
+      continue;
+    auto candidate = dyn_cast<linalg::FillOp>(user);
+    if (!candidate || user != ancestor || fill ||
+        candidate.getDpsInits()[0] != out ||
+        candidate.getInputs()[0].getType() !=
+            getElementTypeOrSelf(out.getType()))
+      return {};
+    fill = candidate;
+  }
+  return fill;
+}

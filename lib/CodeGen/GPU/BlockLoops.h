@@ -106,6 +106,12 @@ Value applyBody(OpBuilder &b, Block &body, ValueRange args);
 /// type: the ops the block-level kernels compute.
 bool isBinaryFloatBufferOp(linalg::LinalgOp op);
 
+/// The `linalg.fill` of `op`'s whole output, a fresh `memref.alloc`, when it
+/// is the only op referring to that buffer before `op` (both in one block):
+/// a kernel that writes every element of the output can then start its
+/// accumulators from the fill's value and erase the fill. Null otherwise.
+linalg::FillOp findInitFill(linalg::LinalgOp op);
+
 /// The product of the loop `sizes` at `dims` (1 for none): the extent of
 /// those loops linearized.
 Value linearizedSize(OpBuilder &b, Location loc, ArrayRef<Value> sizes,

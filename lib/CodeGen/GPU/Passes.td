@@ -60,6 +60,25 @@ def GPUEmbeddingGradPass
                            "::mlir::tensor::TensorDialect"];
 }
 
+def CloneSharedFillsPass
+    : Pass<"convseq-clone-shared-fills", "::mlir::func::FuncOp"> {
+  let summary = "Gives each op initialized by a linalg.fill its own fill";
+  let description = [{
+    Runs on tensors, before bufferization. CSE leaves one `linalg.fill`
+    (zeros, most often) whose result initializes several ops: every
+    contraction and convolution of a layer starts from the same zero tensor.
+    Bufferization then fills one buffer and copies it into each op's
+    output, a kernel that reads and writes the whole output. This pass
+    clones the fill (and its `tensor.empty`) right before each op that takes
+    it as an init, so each output is filled in place, and the tiled kernels
+    (`convseq-tile-gpu-contractions`, `convseq-tile-gpu-convolutions`) can
+    start their accumulators from the fill's value instead, leaving no
+    separate kernel at all.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def SplitGPUReductionsPass
     : Pass<"convseq-split-gpu-reductions", "::mlir::func::FuncOp"> {
   let summary = "Splits full reductions over many GPU threads";
@@ -147,7 +166,9 @@ def TileGPUContractionsPass
       each holding a `thread-tile-m` x `thread-tile-n` tile of
       accumulators (rows and columns strided by the thread grid, so that
       neighbouring threads take neighbouring columns);
-    - the accumulators start from the output's elements;
+    - the accumulators start from the output's elements, or from the value
+      of a `linalg.fill` of the whole output (a fresh buffer) that nothing
+      else touches before the contraction, which is then erased;
     - for each `tile-k` slice of the k loops, the threads stage the slice
       of the block's A and B tiles in shared memory (`[tile-k][tile-m + 1]`
       and `[tile-k][tile-n + 1]`, zero outside the operands; consecutive
@@ -208,7 +229,8 @@ def TileGPUConvolutionsPass
       reading consecutive channels;
     - thread (y, x) computes channel x of the positions y, y + Y, ...
       (Y = `threads` / `tile-channels`) in registers: the accumulators start
-      from the output, then for each tap in order it reads the tap's weight
+      from the output (or its fill, as for the contractions), then for each
+      tap in order it reads the tap's weight
       once (once per position when the taps depend on it, as a dynamic
       convolution's do) and adds its product with each position's staged
       input, with the op's own body.

@@ -42,6 +42,8 @@ struct Tiles {
 struct Contraction {
   linalg::LinalgOp op;
   linalg::ContractionDimensions dims;
+  /// The fill of the output the accumulators start from instead, if any.
+  linalg::FillOp fill;
 };
 
 /// `op` as a contraction the kernel computes: two inputs and one output of
@@ -58,7 +60,7 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op) {
       dims->batch.size() + dims->m.size() + dims->n.size() + dims->k.size() !=
           op.getNumLoops())
     return failure();
-  return Contraction{op, *dims};
+  return Contraction{op, *dims, findInitFill(op)};
 }
 
 /// The indices of the operand `map` reads at the loop `indices`.
@@ -92,6 +94,9 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
   Type element = getElementTypeOrSelf(out.getType());
   Block *body = op.getBlock();
   int64_t threads = tiles.threads();
+  Value initValue = contraction.fill
+                        ? linalg::FillOp(contraction.fill).getInputs()[0]
+                        : Value();
 
   buildBlockLoop(
       rewriter, loc, blocks, [&](OpBuilder &b, Location l, Value block) {
@@ -158,14 +163,19 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
                      indexConstant(tb, tl, j));
             };
 
-        // The accumulators start from the output.
+        // The accumulators start from the output, or from the value it
+        // was filled with.
         buildThreadLoop(
             b, l, threads, [&](OpBuilder &tb, Location tl, Value t) {
               forEachElement(
                   tb, tl, t, [&](Value row, Value col, Value i, Value j) {
-                    Value exists = setOutputIndices(tb, tl, row, col);
-                    Value init = loadOrZero(
-                        tb, tl, out, operandIndices(maps[2], indices), exists);
+                    Value init = initValue;
+                    if (!init) {
+                      Value exists = setOutputIndices(tb, tl, row, col);
+                      init =
+                          loadOrZero(tb, tl, out,
+                                     operandIndices(maps[2], indices), exists);
+                    }
                     memref::StoreOp::create(tb, tl, init, acc,
                                             ValueRange{t, i, j});
                   });
@@ -285,6 +295,8 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
           memref::DeallocOp::create(b, l, buffer);
       });
   rewriter.eraseOp(op);
+  if (contraction.fill)
+    rewriter.eraseOp(contraction.fill);
 }
 
 struct TileGPUContractionsPass

@@ -54,6 +54,8 @@ struct Convolution {
   int64_t stride, offset;
   /// Whether the taps' weights depend on the position (a dynamic kernel).
   bool tapsFollowPosition;
+  /// The fill of the output the accumulators start from instead, if any.
+  linalg::FillOp fill;
 
   /// The input rows beyond a tile's positions that its taps read.
   int64_t haloRows() const { return std::abs(stride) * (taps - 1); }
@@ -167,6 +169,7 @@ FailureOr<Convolution> matchConvolution(linalg::LinalgOp op, const Tiles &tiles,
   if ((tiles.positions + conv.haloRows()) * tiles.channels * bytes >
       maxSharedBytes)
     return failure();
+  conv.fill = findInitFill(op);
   return conv;
 }
 
@@ -197,6 +200,8 @@ void tileConvolution(RewriterBase &rewriter, const Convolution &conv,
   Value sequenceRows =
       memref::DimOp::create(rewriter, loc, sequence, conv.positionIndex);
   Block &body = *op.getBlock();
+  Value initValue =
+      conv.fill ? linalg::FillOp(conv.fill).getInputs()[0] : Value();
   int64_t rows = tiles.positions + conv.haloRows();
   int64_t staged = rows * tiles.channels;
   int64_t perThread = tiles.positionsPerThread();
@@ -299,12 +304,15 @@ void tileConvolution(RewriterBase &rewriter, const Convolution &conv,
                 Value position = arith::AddIOp::create(
                     tb, tl, positionBase, tileRow(tb, tl, thread, i));
                 indices[conv.position] = position;
-                Value exists = arith::AndIOp::create(
-                    tb, tl, isBelow(tb, tl, position, positions),
-                    thread.exists);
-                Value init = loadOrZero(
-                    tb, tl, out, applyIndexingMap(tb, tl, outMap, indices),
-                    exists);
+                Value init = initValue;
+                if (!init) {
+                  Value exists = arith::AndIOp::create(
+                      tb, tl, isBelow(tb, tl, position, positions),
+                      thread.exists);
+                  init = loadOrZero(tb, tl, out,
+                                    applyIndexingMap(tb, tl, outMap, indices),
+                                    exists);
+                }
                 memref::StoreOp::create(
                     tb, tl, init, acc, ValueRange{t, indexConstant(tb, tl, i)});
               }
@@ -391,6 +399,8 @@ void tileConvolution(RewriterBase &rewriter, const Convolution &conv,
           memref::DeallocOp::create(b, l, buffer);
       });
   rewriter.eraseOp(op);
+  if (conv.fill)
+    rewriter.eraseOp(conv.fill);
 }
 
 struct TileGPUConvolutionsPass

@@ -105,3 +105,52 @@ func.func @untouched(%a: memref<?x?xf32>, %x: memref<?xf32>, %y: memref<?xf32>,
   }
   return
 }
+
+// -----
+
+// A fresh output filled just before the contraction: the accumulators
+// start from the fill's value, and the fill (a kernel of its own) goes.
+// CHECK-LABEL: func.func @filled(
+// CHECK-SAME:      %[[A:[^:]+]]: memref<?x?xf32>, %[[B:[^:]+]]: memref<?x?xf32>,
+// CHECK:         %[[ZERO:.+]] = arith.constant 0.0
+// CHECK:         %[[C:.+]] = memref.alloc
+// CHECK-NOT:     linalg.fill
+// CHECK:         scf.parallel
+// CHECK:           %[[ACC:.+]] = memref.alloc() {convseq.gpu_memory = "private"}
+// CHECK:           scf.parallel
+// CHECK-NOT:         memref.load
+// CHECK:             memref.store %[[ZERO]], %[[ACC]]
+// CHECK:           } {convseq.gpu_thread_loop}
+// CHECK:         } {convseq.gpu_block_loop}
+// CHECK-NOT:     linalg.fill
+func.func @filled(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %m: index, %n: index) -> memref<?x?xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc(%m, %n) : memref<?x?xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x?xf32>)
+  linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>) outs(%c : memref<?x?xf32>)
+  return %c : memref<?x?xf32>
+}
+
+// -----
+
+// Fills that stay: the filled buffer is read before the contraction; the
+// output is an argument (it may alias another); the fill is in a branch.
+// CHECK-LABEL: func.func @fill_kept(
+// CHECK-COUNT-3: linalg.fill
+// CHECK-NOT:     linalg.matmul
+func.func @fill_kept(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %out: memref<?x?xf32>,
+                     %copy: memref<?x?xf32>, %m: index, %n: index, %flag: i1) -> (memref<?x?xf32>, memref<?x?xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc(%m, %n) : memref<?x?xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x?xf32>)
+  memref.copy %c, %copy : memref<?x?xf32> to memref<?x?xf32>
+  linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>) outs(%c : memref<?x?xf32>)
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x?xf32>)
+  linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>) outs(%out : memref<?x?xf32>)
+  %d = memref.alloc(%m, %n) : memref<?x?xf32>
+  scf.if %flag {
+    linalg.fill ins(%zero : f32) outs(%d : memref<?x?xf32>)
+  }
+  linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>) outs(%d : memref<?x?xf32>)
+  return %c, %d : memref<?x?xf32>, memref<?x?xf32>
+}

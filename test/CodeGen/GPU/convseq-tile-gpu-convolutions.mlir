@@ -163,3 +163,31 @@ func.func @kept(%x: memref<?x10x16xf32>, %w: memref<2x7xf32>, %y: memref<?x4x16x
   }
   return
 }
+
+// -----
+
+// A fresh output filled just before the convolution: the accumulators start
+// from the fill's value, and the fill goes.
+// CHECK-LABEL: func.func @filled(
+// CHECK:         %[[ZERO:.+]] = arith.constant 0.0
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[ACC:.+]] = memref.alloc() {convseq.gpu_memory = "private"}
+// CHECK-COUNT-8: memref.store %[[ZERO]], %[[ACC]]
+// CHECK:         } {convseq.gpu_thread_loop}
+// CHECK-NOT:     linalg.fill
+func.func @filled(%x: memref<?x?x256xf32>, %w: memref<4x7xf32>, %b: index, %l: index) -> memref<?x?x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %y = memref.alloc(%b, %l) : memref<?x?x256xf32>
+  linalg.fill ins(%zero : f32) outs(%y : memref<?x?x256xf32>)
+  linalg.generic {indexing_maps = [affine_map<(b, i, j, c) -> (b, i + j, c)>,
+                                   affine_map<(b, i, j, c) -> (c floordiv 64, j)>,
+                                   affine_map<(b, i, j, c) -> (b, i, c)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%x, %w : memref<?x?x256xf32>, memref<4x7xf32>) outs(%y : memref<?x?x256xf32>) {
+  ^bb0(%u: f32, %v: f32, %acc: f32):
+    %p = arith.mulf %u, %v : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return %y : memref<?x?x256xf32>
+}

@@ -5,7 +5,8 @@
 
 // A lightweight conv block through the GPU pipeline. The host allocates in
 // device memory (each buffer just before its first kernel) and launches
-// kernels in order on one stream (async tokens),
+// kernels in order on one stream (async tokens), the projections first: their
+// outputs' zero fills are the accumulators' start, not kernels of their own;
 // waiting once at the end; every kernel is a one-dimensional grid of
 // 256-thread blocks. The projections are tiled: shared A and B slices,
 // 4 x 4 accumulators per thread, barriers around the shared slices; the
@@ -16,16 +17,16 @@
 // CHECK-LABEL: func.func @lightweight(
 //   CHECK-NOT:   memref.alloc
 //       CHECK:   %[[START:.+]] = gpu.wait async
-//       CHECK:   gpu.launch_func async [%[[START]]]
+//       CHECK:   %{{.+}}, %[[ALLOCATED:.+]] = gpu.alloc async [%[[START]]]
+//       CHECK:   gpu.launch_func async [%[[ALLOCATED]]] @kernels::@lightweight_kernel blocks in (%{{.+}}, %c1, %c1) threads in (%c256, %c1, %c1)
 //       CHECK:   gpu.alloc async [%{{.+}}]
-//       CHECK:   gpu.launch_func async [%{{.+}}] @kernels::@lightweight_kernel_1 blocks in (%{{.+}}, %c1, %c1) threads in (%c256, %c1, %c1)
-//       CHECK:   gpu.launch_func async [%{{.+}}] @kernels::@lightweight_kernel_1 blocks
+//       CHECK:   gpu.launch_func async [%{{.+}}] @kernels::@lightweight_kernel blocks
 //   CHECK-NOT:   memref.load
 //   CHECK-NOT:   linalg.
 //       CHECK:   gpu.wait [%{{.+}}]
 //  CHECK-NEXT:   return
 //       CHECK: gpu.module @kernels {
-//       CHECK:   gpu.func @lightweight_kernel_1({{.+}}) workgroup(%{{.+}} : memref<16x65xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16x65xf32, #gpu.address_space<workgroup>>) private(%{{.+}} : memref<4x4xf32, #gpu.address_space<private>>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
+//       CHECK:   gpu.func @lightweight_kernel({{.+}}) workgroup(%{{.+}} : memref<16x65xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16x65xf32, #gpu.address_space<workgroup>>) private(%{{.+}} : memref<4x4xf32, #gpu.address_space<private>>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
 //       CHECK:     gpu.block_id x
 //       CHECK:     gpu.thread_id x
 //       CHECK:     scf.for
@@ -34,7 +35,7 @@
 //       CHECK:         arith.mulf
 //       CHECK:         arith.addf
 //       CHECK:       gpu.barrier
-//       CHECK:   gpu.func @lightweight_kernel_14({{.+}}) workgroup(%[[ROWS:.+]] : memref<70x32xf32, #gpu.address_space<workgroup>>) private(%[[CONVACC:.+]] : memref<8xf32, #gpu.address_space<private>>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
+//       CHECK:   gpu.func @lightweight_kernel_10({{.+}}) workgroup(%[[ROWS:.+]] : memref<70x32xf32, #gpu.address_space<workgroup>>) private(%[[CONVACC:.+]] : memref<8xf32, #gpu.address_space<private>>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
 //       CHECK:     memref.store %{{.+}}, %[[ROWS]]
 //       CHECK:     gpu.barrier
 //       CHECK:     scf.for
@@ -44,7 +45,7 @@
 //       CHECK:   gpu.return
 // The kernels as PTX for sm_80, reading global memory; the projection
 // stages its slices in shared memory, between barriers.
-//       PTX: gpu.binary @kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.+}}assembly = "{{.*}}.target sm_80{{.*}}.visible .entry lightweight_kernel_1({{.*}}.shared .align 4 .b8 __wg_lightweight_kernel_1_0[4160]{{.*}}ld.global.b32{{.*}}st.shared.b32{{.*}}bar.sync{{.*}}ld.shared.b32
+//       PTX: gpu.binary @kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.+}}assembly = "{{.*}}.target sm_80{{.*}}.visible .entry lightweight_kernel({{.*}}.shared .align 4 .b8 __wg_lightweight_kernel_0[4160]{{.*}}ld.global.b32{{.*}}st.shared.b32{{.*}}bar.sync{{.*}}ld.shared.b32
 // And as a cubin from ptxas, for sm_90 by default.
 //     CUBIN: gpu.binary @kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.+}}bin = "\7FELF
 //     CUBIN: llvm.func @convseq_lightweight(
