@@ -224,6 +224,7 @@ void mlir::convseq::buildLinalgToGPULoopsPipeline(
   pm.addNestedPass<func::FuncOp>(createShrinkBufferLifetimesPass());
   pm.addNestedPass<func::FuncOp>(createTileGPUContractionsPass());
   pm.addNestedPass<func::FuncOp>(createTileGPUConvolutionsPass());
+  pm.addNestedPass<func::FuncOp>(createTileGPURowReductionsPass());
   // No canonicalization before the mapping: it would inline the
   // one-iteration loops of the serial computations back into the host.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());

@@ -2,11 +2,13 @@
 
 #include "lib/CodeGen/GPU/BlockLoops.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::convseq;
@@ -143,8 +145,8 @@ void convseq::delinearizeInto(OpBuilder &b, Location loc, Value linear,
     indices[dim] = index;
 }
 
-linalg::FillOp convseq::findInitFill(linalg::LinalgOp op) {
-  Value out = op.getDpsInits()[0];
+linalg::FillOp convseq::findInitFill(linalg::LinalgOp op, unsigned init) {
+  Value out = op.getDpsInits()[init];
   if (!out.getDefiningOp<memref::AllocOp>())
     return {};
   linalg::FillOp fill;
@@ -165,4 +167,72 @@ linalg::FillOp convseq::findInitFill(linalg::LinalgOp op) {
     fill = candidate;
   }
   return fill;
+}
+
+FailureOr<SmallVector<Operation *>>
+convseq::matchReductionCombiners(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0)
+    return failure();
+  Block *body = op.getBlock();
+  WalkResult writes = body->walk([](Operation *nested) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (effects ? effects.hasEffect<MemoryEffects::Write>()
+                : !nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  if (writes.wasInterrupted())
+    return failure();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<Operation *> combiners;
+  for (auto [index, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    for (auto [dim, iterator] : llvm::enumerate(iterators))
+      if (iterator == utils::IteratorType::reduction &&
+          map.isFunctionOfDim(dim))
+        return failure();
+    SmallVector<Operation *> ops;
+    BlockArgument output = op.getMatchingBlockArgument(&init);
+    if (!mlir::matchReduction(op.getRegionOutputArgs(), index, ops) ||
+        ops.size() != 1 || !output.hasOneUse() ||
+        !arith::getNeutralElement(ops.front()))
+      return failure();
+    combiners.push_back(ops.front());
+  }
+  return combiners;
+}
+
+Value convseq::applyCombiner(OpBuilder &b, Operation *combiner, Value output,
+                             Value acc, Value value) {
+  IRMapping mapping;
+  for (Value operand : combiner->getOperands())
+    mapping.map(operand, operand == output ? acc : value);
+  return b.clone(*combiner, mapping)->getResult(0);
+}
+
+SmallVector<Value> convseq::applyBodyAt(OpBuilder &b, Location loc,
+                                        linalg::LinalgOp op,
+                                        ArrayRef<Value> indices,
+                                        ValueRange outputs) {
+  IRMapping mapping;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    Value value = input->get();
+    if (isa<MemRefType>(value.getType()))
+      value = memref::LoadOp::create(
+          b, loc, value,
+          applyIndexingMap(b, loc, op.getMatchingIndexingMap(input), indices));
+    mapping.map(op.getMatchingBlockArgument(input), value);
+  }
+  mapping.map(op.getRegionOutputArgs(), outputs);
+  Block *body = op.getBlock();
+  for (Operation &nested : body->without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(nested))
+      mapping.map(index.getResult(), indices[index.getDim()]);
+    else
+      b.clone(nested, mapping);
+  }
+  SmallVector<Value> results;
+  for (Value value : body->getTerminator()->getOperands())
+    results.push_back(mapping.lookupOrDefault(value));
+  return results;
 }

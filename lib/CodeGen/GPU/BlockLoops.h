@@ -106,11 +106,32 @@ Value applyBody(OpBuilder &b, Block &body, ValueRange args);
 /// type: the ops the block-level kernels compute.
 bool isBinaryFloatBufferOp(linalg::LinalgOp op);
 
+/// The combiner of each output of `op` if `op` is a reduction on buffers
+/// whose outputs are indexed by parallel loops only, each updated by one op
+/// with a neutral element that only it uses, and whose body writes no
+/// memory: the partial results of any split of its reduction loops fold
+/// together with the combiners.
+FailureOr<SmallVector<Operation *>>
+matchReductionCombiners(linalg::LinalgOp op);
+
+/// `combiner` (an op of a linalg body, one of whose operands is the body's
+/// output argument `output`) cloned at `b` to combine `acc`, in the place of
+/// `output`, with `value`, in the place of its other operand.
+Value applyCombiner(OpBuilder &b, Operation *combiner, Value output, Value acc,
+                    Value value);
+
+/// The values `op`'s body yields at the loop `indices` for the outputs'
+/// current values `outputs`: its buffer inputs loaded there, its scalar
+/// inputs as they are, `linalg.index` as the indices; the ops cloned at `b`.
+SmallVector<Value> applyBodyAt(OpBuilder &b, Location loc, linalg::LinalgOp op,
+                               ArrayRef<Value> indices, ValueRange outputs);
+
 /// The `linalg.fill` of `op`'s whole output, a fresh `memref.alloc`, when it
 /// is the only op referring to that buffer before `op` (both in one block):
 /// a kernel that writes every element of the output can then start its
 /// accumulators from the fill's value and erase the fill. Null otherwise.
-linalg::FillOp findInitFill(linalg::LinalgOp op);
+/// `init` numbers the output.
+linalg::FillOp findInitFill(linalg::LinalgOp op, unsigned init = 0);
 
 /// The product of the loop `sizes` at `dims` (1 for none): the extent of
 /// those loops linearized.

@@ -259,6 +259,56 @@ def TileGPUConvolutionsPass
                            "::mlir::scf::SCFDialect"];
 }
 
+def TileGPURowReductionsPass
+    : Pass<"convseq-tile-gpu-row-reductions", "::mlir::func::FuncOp"> {
+  let summary = "Spreads each row of a reduction over the lanes of a warp, "
+                "in the block-level form of GPU kernels";
+  let description = [{
+    Runs after `convseq-tile-gpu-convolutions`, before
+    `convert-linalg-to-parallel-loops`, on the host's row reductions: a
+    linalg op on buffers whose loops are parallel and then one reduction
+    loop, the last, whose outputs (of float type) each have a combiner
+    with a neutral element (`addf`, `maximumf`, ...: what
+    `convseq-split-gpu-reductions` accepts), and whose inputs read the
+    reduction loop only as their innermost index, of unit stride. These
+    are the max and the sum of every softmax (attention, the loss over the
+    vocabulary), a norm's sum of squares, and their gradients' row sums.
+
+    The simple mapping gives such an op one thread per row, which walks the
+    row alone while the threads of a warp read 32 different rows. Each
+    becomes a kernel in the block-level form
+    (`lib/CodeGen/GPU/BlockLoops.h`):
+
+    - a block per `threads` / `lanes` rows (all parallel loops linearized),
+      `lanes` threads per row;
+    - lane l folds the row's elements l, l + `lanes`, ... into a partial
+      per output, starting from the combiner's neutral element, with the
+      op's own body (consecutive lanes read consecutive elements), and
+      stores it in shared memory (`[threads / lanes][lanes + 1]` per
+      output);
+    - thread r of the block folds row r's partials, in lane order, into the
+      output's value with the combiner (from the value of the output's
+      fill, when the output is a fresh buffer only that fill touched
+      before, which is then erased), and stores it.
+
+    The elements are combined in another order than the op's loop nest:
+    a sum rounds differently (max and min do not). A reduction whose
+    static length is below `min-length` (a conv kernel's softmax over its
+    few taps) keeps the simple kernel.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads per block">,
+    Option<"lanes", "lanes", "int64_t", /*default=*/"32",
+           "Threads per row">,
+    Option<"minLength", "min-length", "int64_t", /*default=*/"32",
+           "The shortest static reduction given a kernel of its own">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def MapGPUBlockLoopsPass
     : Pass<"convseq-map-gpu-block-loops", "::mlir::func::FuncOp"> {
   let summary = "Maps kernels in the block-level form onto gpu.launch with "

@@ -12,13 +12,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lib/CodeGen/GPU/BlockLoops.h"
 #include "lib/CodeGen/GPU/Passes.h"
 
-#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
-#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::convseq {
 #define GEN_PASS_DEF_SPLITGPUREDUCTIONSPASS
@@ -29,56 +27,6 @@ using namespace mlir;
 using namespace mlir::convseq;
 
 namespace {
-
-/// The combiner of each output of `op` if `op` is a reduction the split
-/// applies to: outputs indexed by parallel loops only, each updated by one
-/// op with a neutral element that only it uses, and a body that writes no
-/// memory.
-FailureOr<SmallVector<Operation *>>
-matchSplittableReduction(linalg::LinalgOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0)
-    return failure();
-  Block *body = op.getBlock();
-  WalkResult writes = body->walk([](Operation *nested) {
-    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
-    if (effects ? effects.hasEffect<MemoryEffects::Write>()
-                : !nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
-      return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  if (writes.wasInterrupted())
-    return failure();
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  SmallVector<Operation *> combiners;
-  for (auto [index, init] : llvm::enumerate(op.getDpsInitsMutable())) {
-    AffineMap map = op.getMatchingIndexingMap(&init);
-    for (auto [dim, iterator] : llvm::enumerate(iterators))
-      if (iterator == utils::IteratorType::reduction &&
-          map.isFunctionOfDim(dim))
-        return failure();
-    SmallVector<Operation *> ops;
-    BlockArgument output = op.getMatchingBlockArgument(&init);
-    if (!mlir::matchReduction(op.getRegionOutputArgs(), index, ops) ||
-        ops.size() != 1 || !output.hasOneUse() ||
-        !arith::getNeutralElement(ops.front()))
-      return failure();
-    combiners.push_back(ops.front());
-  }
-  return combiners;
-}
-
-/// The results of `map` at `indices`, as index values.
-SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
-                            ArrayRef<Value> indices) {
-  SmallVector<Value> results;
-  for (AffineExpr expr : map.getResults())
-    results.push_back(getValueOrCreateConstantIndexOp(
-        b, loc,
-        affine::makeComposedFoldedAffineApply(
-            b, loc, AffineMap::get(map.getNumDims(), 0, expr),
-            getAsOpFoldResult(indices))));
-  return results;
-}
 
 /// Replaces the reduction `op` with a parallel loop over (partial, output
 /// element) in which thread (q, j) folds the reduction elements q, q +
@@ -123,7 +71,6 @@ linalg::GenericOp splitReduction(RewriterBase &rewriter, linalg::LinalgOp op,
         rewriter, loc, *arith::getNeutralElement(combiner)));
   }
 
-  Block *body = op.getBlock();
   // The thread's loop indices: its output element's parallel ones, and the
   // reduction ones of `linear` (the last loop fastest) once set.
   SmallVector<Value> indices(sizes.size(), zero);
@@ -134,25 +81,7 @@ linalg::GenericOp splitReduction(RewriterBase &rewriter, linalg::LinalgOp op,
       linear = arith::DivUIOp::create(b, l, linear, sizes[dim]);
     }
     indices[reductionDims.front()] = linear;
-    IRMapping mapping;
-    for (OpOperand *input : op.getDpsInputOperands()) {
-      Value value = input->get();
-      if (isa<MemRefType>(value.getType()))
-        value = memref::LoadOp::create(
-            b, l, value,
-            applyMap(b, l, op.getMatchingIndexingMap(input), indices));
-      mapping.map(op.getMatchingBlockArgument(input), value);
-    }
-    mapping.map(op.getRegionOutputArgs(), partial);
-    for (Operation &nested : body->without_terminator()) {
-      if (auto index = dyn_cast<linalg::IndexOp>(nested))
-        mapping.map(index.getResult(), indices[index.getDim()]);
-      else
-        b.clone(nested, mapping);
-    }
-    SmallVector<Value> next;
-    for (Value value : body->getTerminator()->getOperands())
-      next.push_back(mapping.lookupOrDefault(value));
+    SmallVector<Value> next = applyBodyAt(b, l, op, indices, partial);
     scf::YieldOp::create(b, l, next);
   };
   SmallVector<Value> lowerBounds(parallelDims.size() + 1, zero);
@@ -175,7 +104,8 @@ linalg::GenericOp splitReduction(RewriterBase &rewriter, linalg::LinalgOp op,
              llvm::zip(op.getDpsInitsMutable(), buffers, loop.getResults())) {
           SmallVector<Value> at = {thread.front()};
           llvm::append_range(
-              at, applyMap(b, l, op.getMatchingIndexingMap(&init), indices));
+              at, applyIndexingMap(b, l, op.getMatchingIndexingMap(&init),
+                                   indices));
           memref::StoreOp::create(b, l, result, buffer, at);
         }
       });
@@ -203,15 +133,10 @@ linalg::GenericOp splitReduction(RewriterBase &rewriter, linalg::LinalgOp op,
       rewriter, loc, TypeRange{}, buffers, op.getDpsInits(), partialMaps,
       foldIterators, [&](OpBuilder &b, Location l, ValueRange args) {
         SmallVector<Value> results;
-        for (auto [index, combiner] : llvm::enumerate(combiners)) {
-          BlockArgument output = op.getRegionOutputArgs()[index];
-          IRMapping mapping;
-          for (Value operand : combiner->getOperands())
-            mapping.map(operand, operand == output
-                                     ? args[buffers.size() + index]
-                                     : args[index]);
-          results.push_back(b.clone(*combiner, mapping)->getResult(0));
-        }
+        for (auto [index, combiner] : llvm::enumerate(combiners))
+          results.push_back(
+              applyCombiner(b, combiner, op.getRegionOutputArgs()[index],
+                            args[buffers.size() + index], args[index]));
         linalg::YieldOp::create(b, l, results);
       });
   for (Value buffer : buffers)
@@ -236,7 +161,7 @@ struct SplitGPUReductionsPass
     while (!worklist.empty()) {
       linalg::LinalgOp op = worklist.pop_back_val();
       FailureOr<SmallVector<Operation *>> combiners =
-          matchSplittableReduction(op);
+          matchReductionCombiners(op);
       if (failed(combiners))
         continue;
       // The output elements (one for a full reduction) and the elements
