@@ -39,17 +39,6 @@ struct RowReduction {
   SmallVector<linalg::FillOp> fills;
 };
 
-/// Whether the buffer `value` has unit stride in its innermost dimension.
-bool isInnermostContiguous(Value value) {
-  auto type = dyn_cast<MemRefType>(value.getType());
-  if (!type || type.getRank() == 0)
-    return false;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(type.getStridesAndOffset(strides, offset)) &&
-         strides.back() == 1;
-}
-
 /// `op` as a row reduction: parallel loops and then one reduction loop
 /// (the last), with combiners (matchReductionCombiners), every input that
 /// the reduction loop indexes reading it as its innermost, unit-stride
@@ -69,7 +58,8 @@ FailureOr<RowReduction> matchRowReduction(linalg::LinalgOp op,
     AffineMap map = op.getMatchingIndexingMap(input);
     if (!map.isFunctionOfDim(reduction))
       continue;
-    if (!isInnermostContiguous(input->get()) ||
+    auto type = dyn_cast<MemRefType>(input->get().getType());
+    if (!type || !type.isLastDimUnitStride() ||
         map.getResults().back() != getAffineDimExpr(reduction, op.getContext()))
       return failure();
     for (AffineExpr result : map.getResults().drop_back())
