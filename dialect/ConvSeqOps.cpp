@@ -317,6 +317,19 @@ double DotProductAttentionOp::getEffectiveScale() {
   return attentionScale(getScale(), getQuery());
 }
 
+bool DotProductAttentionOp::fitsRowKernels(int64_t minRows,
+                                           int64_t maxHeadSize) {
+  auto query = cast<RankedTensorType>(getQuery().getType());
+  auto value = cast<RankedTensorType>(getValue().getType());
+  if (!isa<FloatType>(query.getElementType()))
+    return false;
+  for (int64_t size : {query.getDimSize(3), value.getDimSize(3)})
+    if (ShapedType::isDynamic(size) || size > maxHeadSize)
+      return false;
+  int64_t numQueries = query.getDimSize(2);
+  return ShapedType::isDynamic(numQueries) || numQueries >= minRows;
+}
+
 LogicalResult DotProductAttentionOp::verify() {
   return verifyAttentionOperands(getOperation(), getQuery(), getKey(),
                                  getValue(), getKeyMask(), getScale(),

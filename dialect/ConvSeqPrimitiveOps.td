@@ -435,6 +435,12 @@ def ConvSeq_DotProductAttentionOp : ConvSeq_Op<"dot_product_attention",
   let extraClassDeclaration = [{
     /// The scale applied to the scores: the attribute, or 1/sqrt(E).
     double getEffectiveScale();
+    /// Whether the row-at-a-time kernels of code generation take this op:
+    /// float elements, static head sizes (E and F) of at most
+    /// `maxHeadSize`, and a dynamic query count or a static one of at least
+    /// `minRows` (a decoder step's one query per head is better served by
+    /// the reference lowering).
+    bool fitsRowKernels(int64_t minRows, int64_t maxHeadSize);
   }];
 }
 

@@ -450,23 +450,6 @@ Value buildRowBlocks(OpBuilder &b, Location loc, const Attention &a, Value dest,
   return forall.getResult(0);
 }
 
-/// Whether `op` is tiled here; the others keep the reference lowering of
-/// convert-convseq-to-linalg: a head size that is dynamic or too long to
-/// unroll, and a static query count below `minRows` (a decoder step, whose
-/// one query per head reads the keys as they are). Dropout (the verifier
-/// ensures an RNG key with it) draws its mask in the loop.
-bool canTile(DotProductAttentionOp op, int64_t minRows) {
-  auto query = cast<RankedTensorType>(op.getQuery().getType());
-  auto value = cast<RankedTensorType>(op.getValue().getType());
-  if (!isa<FloatType>(query.getElementType()))
-    return false;
-  for (int64_t size : {query.getDimSize(3), value.getDimSize(3)})
-    if (ShapedType::isDynamic(size) || size > kMaxHeadSize)
-      return false;
-  int64_t numQueries = query.getDimSize(2);
-  return ShapedType::isDynamic(numQueries) || numQueries >= minRows;
-}
-
 Value tileAttention(OpBuilder &b, DotProductAttentionOp op, int64_t rows) {
   Location loc = op.getLoc();
   Value query = op.getQuery(), key = op.getKey(), values = op.getValue();
@@ -552,7 +535,11 @@ struct TileAttentionPass
     }
     SmallVector<DotProductAttentionOp> ops;
     getOperation()->walk([&](DotProductAttentionOp op) {
-      if (canTile(op, minRows))
+      // Others keep the reference lowering of convert-convseq-to-linalg: a
+      // head too long to unroll, a decoder step (whose one query per head
+      // reads the keys as they are). Dropout (the verifier ensures an RNG
+      // key with it) draws its mask in the loop.
+      if (op.fitsRowKernels(minRows, kMaxHeadSize))
         ops.push_back(op);
     });
     for (DotProductAttentionOp op : ops) {

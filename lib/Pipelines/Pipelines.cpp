@@ -292,8 +292,9 @@ void mlir::convseq::buildGPUToLLVMPipeline(OpPassManager &pm,
 void mlir::convseq::buildLinalgForGPUPipeline(
     OpPassManager &pm, const GPUPipelineOptions &options) {
   buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
-  // Not the CPU's attention loop, written for one thread's vector
-  // registers; the embedding gradient over many threads.
+  // Attention as one kernel (not the CPU's attention loop, written for one
+  // thread's vector registers); the embedding gradient over many threads.
+  pm.addNestedPass<func::FuncOp>(createTileGPUAttentionPass());
   pm.addNestedPass<func::FuncOp>(createGPUEmbeddingGradPass());
   addLinalgLoweringPasses(pm, options.fuseElementwise);
 }

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -71,9 +72,12 @@ Value convseq::loadOrZero(OpBuilder &b, Location loc, Value buffer,
   auto select = scf::IfOp::create(
       b, loc, inBounds,
       [&](OpBuilder &then, Location l) {
-        scf::YieldOp::create(
-            then, l,
-            ValueRange{memref::LoadOp::create(then, l, buffer, indices)});
+        Value element =
+            isa<RankedTensorType>(buffer.getType())
+                ? tensor::ExtractOp::create(then, l, buffer, indices)
+                      .getResult()
+                : memref::LoadOp::create(then, l, buffer, indices).getResult();
+        scf::YieldOp::create(then, l, ValueRange{element});
       },
       [&](OpBuilder &otherwise, Location l) {
         scf::YieldOp::create(

@@ -91,7 +91,9 @@ void buildThreadLoop(OpBuilder &b, Location loc, int64_t threads,
 Value allocBlockBuffer(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                        Type element, StringRef space);
 
-/// `memref.load` of `buffer` at `indices` if `inBounds`, else zero.
+/// `memref.load` of `buffer` at `indices` if `inBounds`, else zero; a
+/// `tensor.extract` if `buffer` is a tensor (a kernel built before
+/// bufferization reading its operands).
 Value loadOrZero(OpBuilder &b, Location loc, Value buffer, ValueRange indices,
                  Value inBounds);
 

@@ -309,6 +309,70 @@ def TileGPURowReductionsPass
                            "::mlir::scf::SCFDialect"];
 }
 
+def TileGPUAttentionPass
+    : Pass<"convseq-tile-gpu-attention", "::mlir::func::FuncOp"> {
+  let summary = "Lowers dot_product_attention to one GPU kernel with an "
+                "online softmax, without the score matrix";
+  let description = [{
+    Runs on tensors, before `convert-convseq-to-linalg`, in the GPU's
+    lowering to linalg (as `convseq-tile-attention` does for the CPU). The
+    reference lowering of `convseq.dot_product_attention` writes the
+    `[B, H, T, S]` scores, then their softmax, then reads them again for
+    `P V`: three passes over a matrix S times larger than the result. Each
+    op this pass takes becomes one kernel in the block-level form
+    (`lib/CodeGen/GPU/BlockLoops.h`) that never stores a score:
+
+    - a block per (batch, head, `rows` query rows), a thread per row, which
+      holds its query row, its F weighted values, and its running maximum
+      and sum in registers (private buffers indexed by constants);
+    - for each tile of `keys` keys, the threads stage the keys, their
+      values and each key's bias (0, or -inf for a masked key or one past
+      the end) in shared memory, then each thread computes its row's
+      `keys` scores (scaled, biased, causally masked), and folds them in
+      with the online softmax of FlashAttention: a new maximum rescales the
+      sum and the weighted values before the tile's probabilities are
+      added;
+    - with dropout, each thread draws the reference lowering's mask for its
+      scores (one Philox-4x32-10 evaluation per score, the same counter and
+      word, `lib/Support/Philox.h`): the sum takes every probability, the
+      weighted values only the kept ones, scaled by 1 / (1 - rate) at the
+      end;
+    - a causal block stops after the last key its last row sees;
+    - each thread divides its weighted values by its sum (a row with no
+      visible key gives zeros, as the reference lowering does).
+
+    The kernel reads the operands with `tensor.extract` (loads once
+    bufferized) and writes a fresh `memref.alloc`, whose
+    `bufferization.to_tensor restrict writable` is the result, so one-shot
+    bufferization sees exactly what the kernel reads and writes. Its shared
+    and private buffers get no `memref.dealloc`: the deallocation pipeline
+    after bufferization, which accepts none in its input, frees them at the
+    end of the block loop's body.
+
+    A static query count below `min-rows` keeps the reference lowering (a
+    decoder step's one query per head: its score contraction spreads the
+    keys over threads), and so does a head size (E or F) that is dynamic or
+    above `max-head-size` (the row must fit in registers).
+  }];
+  let options = [
+    Option<"rows", "rows", "int64_t", /*default=*/"64",
+           "Query rows, and threads, per block (a multiple of 32)">,
+    Option<"keys", "keys", "int64_t", /*default=*/"8",
+           "Keys staged in shared memory at a time">,
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"16",
+           "The smallest static query count given the kernel">,
+    Option<"maxHeadSize", "max-head-size", "int64_t", /*default=*/"128",
+           "The longest head (E or F) given the kernel">,
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def MapGPUBlockLoopsPass
     : Pass<"convseq-map-gpu-block-loops", "::mlir::func::FuncOp"> {
   let summary = "Maps kernels in the block-level form onto gpu.launch with "
