@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 using namespace mlir::convseq;
@@ -86,6 +87,12 @@ Value convseq::loadOrZero(OpBuilder &b, Location loc, Value buffer,
                 otherwise, l, otherwise.getZeroAttr(element))});
       });
   return select.getResult(0);
+}
+
+Value convseq::rootBuffer(Value view) {
+  while (auto viewLike = view.getDefiningOp<ViewLikeOpInterface>())
+    view = viewLike.getViewSource();
+  return view;
 }
 
 Value convseq::isBelow(OpBuilder &b, Location loc, Value index, Value bound) {
@@ -217,11 +224,14 @@ Value convseq::applyCombiner(OpBuilder &b, Operation *combiner, Value output,
 SmallVector<Value> convseq::applyBodyAt(OpBuilder &b, Location loc,
                                         linalg::LinalgOp op,
                                         ArrayRef<Value> indices,
-                                        ValueRange outputs) {
+                                        ValueRange outputs,
+                                        ArrayRef<Value> known) {
   IRMapping mapping;
-  for (OpOperand *input : op.getDpsInputOperands()) {
+  for (auto [i, input] : llvm::enumerate(op.getDpsInputOperands())) {
     Value value = input->get();
-    if (isa<MemRefType>(value.getType()))
+    if (i < known.size() && known[i])
+      value = known[i];
+    else if (isa<MemRefType>(value.getType()))
       value = memref::LoadOp::create(
           b, loc, value,
           applyIndexingMap(b, loc, op.getMatchingIndexingMap(input), indices));

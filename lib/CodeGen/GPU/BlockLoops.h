@@ -97,6 +97,9 @@ Value allocBlockBuffer(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
 Value loadOrZero(OpBuilder &b, Location loc, Value buffer, ValueRange indices,
                  Value inBounds);
 
+/// The buffer `view` is a view of (through subviews, casts, reshapes).
+Value rootBuffer(Value view);
+
 /// `index < bound`, unsigned (a negative index is out of bounds too).
 Value isBelow(OpBuilder &b, Location loc, Value index, Value bound);
 
@@ -125,8 +128,10 @@ Value applyCombiner(OpBuilder &b, Operation *combiner, Value output, Value acc,
 /// The values `op`'s body yields at the loop `indices` for the outputs'
 /// current values `outputs`: its buffer inputs loaded there, its scalar
 /// inputs as they are, `linalg.index` as the indices; the ops cloned at `b`.
+/// A non-null `known[i]` is the value of input i there, not loaded.
 SmallVector<Value> applyBodyAt(OpBuilder &b, Location loc, linalg::LinalgOp op,
-                               ArrayRef<Value> indices, ValueRange outputs);
+                               ArrayRef<Value> indices, ValueRange outputs,
+                               ArrayRef<Value> known = {});
 
 /// The `linalg.fill` of `op`'s whole output, a fresh `memref.alloc`, when it
 /// is the only op referring to that buffer before `op` (both in one block):

@@ -175,11 +175,26 @@ def TileGPUContractionsPass
       threads read consecutive elements of the operand's innermost
       dimension), then each accumulates its register tile over the slice,
       with the op's own body, in k order;
-    - the accumulators go back into the output.
+    - the accumulators go back into the output, or, with `epilogues`,
+      through the element-wise op that is the output's only reader into
+      that op's output (below).
 
     Each output element is thus computed as the op's loop nest computes
     it: from its initial value, adding the products in k order. Groups of
     several m, n, k or batch loops are linearized row-major.
+
+    An epilogue is a `linalg.generic` on buffers, all of whose loops are
+    parallel, that reads the contraction's output (a fresh buffer started
+    from a fill) at the identity and writes its one output at the
+    identity, with a body free of memory effects, when the ops between
+    the two touch none of its buffers (those without memory effects, and
+    allocations, move before the kernel) and its output is not a view of
+    the contraction's inputs nor of an input it reads elsewhere than at
+    the identity: a residual add, a ReLU, the GLU gate of the second of
+    its two projections. Each thread applies it to its
+    accumulators, loading its other inputs at their maps, and stores its
+    result; the contraction's output buffer is then never written and is
+    erased, with the op.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", /*default=*/"64",
@@ -192,6 +207,9 @@ def TileGPUContractionsPass
            "Rows of a thread's register tile">,
     Option<"threadTileN", "thread-tile-n", "int64_t", /*default=*/"4",
            "Columns of a thread's register tile">,
+    Option<"epilogues", "epilogues", "bool", /*default=*/"true",
+           "Compute the element-wise op that reads a contraction's output "
+           "in the contraction's kernel">,
   ];
   let dependentDialects = ["::mlir::affine::AffineDialect",
                            "::mlir::arith::ArithDialect",

@@ -1,5 +1,6 @@
 //===- PrepareGPULoops.cpp - Every buffer computation in a parallel loop --===//
 
+#include "lib/CodeGen/GPU/BlockLoops.h"
 #include "lib/CodeGen/GPU/Passes.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
@@ -153,13 +154,6 @@ LogicalResult moveScalarStore(RewriterBase &rewriter, memref::StoreOp store) {
     if (isOpTriviallyDead(op))
       rewriter.eraseOp(op);
   return success();
-}
-
-/// The buffer `view` is a view of (through subviews, casts, reshapes).
-Value rootBuffer(Value view) {
-  while (auto viewLike = view.getDefiningOp<ViewLikeOpInterface>())
-    view = viewLike.getViewSource();
-  return view;
 }
 
 /// Whether `op` or an op in its regions may write or free `buffer`: a write

@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::convseq {
 #define GEN_PASS_DEF_TILEGPUCONTRACTIONSPASS
@@ -38,13 +39,135 @@ struct Tiles {
   int64_t threads() const { return threadRows() * threadCols(); }
 };
 
+/// An element-wise op that reads a contraction's output, computed from the
+/// accumulators in the contraction's kernel instead of reading the output
+/// back in a kernel of its own (a residual add, a ReLU, a GLU gate).
+struct Epilogue {
+  linalg::GenericOp op;
+  /// The input of `op` that is the contraction's output.
+  unsigned input;
+  /// The ops between the contraction and `op` that go before the kernel
+  /// (index computations, `op`'s output allocation).
+  SmallVector<Operation *> hoisted;
+};
+
 /// The loops of a contraction, by role.
 struct Contraction {
   linalg::LinalgOp op;
   linalg::ContractionDimensions dims;
   /// The fill of the output the accumulators start from instead, if any.
   linalg::FillOp fill;
+  /// The op computed from the accumulators, if any: the output is then
+  /// never written, and its buffer is erased.
+  std::optional<Epilogue> epilogue;
 };
+
+/// Whether `op` or an op in its regions has a buffer operand that is a view
+/// of one of `buffers`, or effects that are not known.
+bool touchesAny(Operation *op, const llvm::SmallPtrSetImpl<Value> &buffers) {
+  WalkResult result = op->walk([&](Operation *nested) {
+    if (!isa<MemoryEffectOpInterface>(nested) &&
+        !nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return WalkResult::interrupt();
+    for (Value operand : nested->getOperands())
+      if (isa<BaseMemRefType>(operand.getType()) &&
+          buffers.contains(rootBuffer(operand)))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
+/// The epilogue of `contraction` (whose output starts from `fill`): the
+/// only other reader of its output, a fresh buffer, when it is a
+/// `linalg.generic` on buffers with only parallel loops, one output, the
+/// contraction's output read and its own written at the identity, and a
+/// body without memory effects, and the ops between the two touch none of
+/// its buffers; its output must not be a view of the contraction's inputs,
+/// nor of its own inputs but those it reads at the identity.
+std::optional<Epilogue> matchEpilogue(linalg::LinalgOp contraction,
+                                      linalg::FillOp fill) {
+  Value out = contraction.getDpsInits()[0];
+  if (!fill || !out.getDefiningOp<memref::AllocOp>())
+    return std::nullopt;
+  linalg::GenericOp consumer;
+  for (Operation *user : out.getUsers()) {
+    if (user == contraction.getOperation() || user == fill.getOperation() ||
+        isa<memref::DeallocOp>(user))
+      continue;
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (!generic || consumer)
+      return std::nullopt;
+    consumer = generic;
+  }
+  if (!consumer || consumer->getBlock() != contraction->getBlock() ||
+      !contraction->isBeforeInBlock(consumer) ||
+      !consumer.hasPureBufferSemantics() || consumer.getNumDpsInits() != 1 ||
+      consumer.getNumLoops() != consumer.getNumParallelLoops() ||
+      consumer.getNumLoops() !=
+          cast<MemRefType>(out.getType()).getRank() ||
+      !consumer.getIndexingMapsArray().back().isIdentity())
+    return std::nullopt;
+  std::optional<unsigned> input;
+  for (OpOperand *operand : consumer.getDpsInputOperands()) {
+    if (operand->get() != out)
+      continue;
+    if (input || !consumer.getMatchingIndexingMap(operand).isIdentity())
+      return std::nullopt;
+    input = operand->getOperandNumber();
+  }
+  if (!input || llvm::any_of(consumer.getBlock()->without_terminator(),
+                             [](Operation &op) {
+                               return !isMemoryEffectFree(&op);
+                             }))
+    return std::nullopt;
+
+  // Each thread writes its elements of the epilogue's output while other
+  // blocks read the contraction's inputs, and reads the epilogue's inputs
+  // at their maps: only an input read at the identity (the element it
+  // writes) may share its buffer.
+  Value result = rootBuffer(consumer.getDpsInits()[0]);
+  for (Value operand : contraction.getDpsInputs())
+    if (rootBuffer(operand) == result)
+      return std::nullopt;
+  for (OpOperand *operand : consumer.getDpsInputOperands())
+    if (rootBuffer(operand->get()) == result &&
+        !consumer.getMatchingIndexingMap(operand).isIdentity())
+      return std::nullopt;
+  // The epilogue is computed where the contraction was: what lies between
+  // must not touch its buffers. Allocations and ops without memory effects
+  // move before the kernel (the epilogue's output may be allocated there).
+  llvm::SmallPtrSet<Value, 8> used;
+  for (Value operand : consumer->getOperands())
+    used.insert(rootBuffer(operand));
+  Epilogue epilogue{consumer, *input, {}};
+  llvm::SmallPtrSet<Operation *, 8> hoisted;
+  // Whether `value` is defined before the contraction, or by an op that
+  // moves there.
+  auto availableBefore = [&](Value value) {
+    Operation *def = value.getDefiningOp();
+    if (!def || def->getBlock() != contraction->getBlock())
+      return true;
+    return def->isBeforeInBlock(contraction) || hoisted.contains(def);
+  };
+  for (Operation *op = contraction->getNextNode(); op != consumer;
+       op = op->getNextNode()) {
+    if ((isa<memref::AllocOp>(op) || isMemoryEffectFree(op)) &&
+        llvm::all_of(op->getOperands(), availableBefore)) {
+      epilogue.hoisted.push_back(op);
+      hoisted.insert(op);
+      continue;
+    }
+    if (touchesAny(op, used))
+      return std::nullopt;
+  }
+  SetVector<Value> captured;
+  getUsedValuesDefinedAbove(consumer->getRegions(), captured);
+  if (!llvm::all_of(consumer->getOperands(), availableBefore) ||
+      !llvm::all_of(captured, availableBefore))
+    return std::nullopt;
+  return epilogue;
+}
 
 /// `op` as a contraction the kernel computes: two inputs and one output of
 /// one float type on buffers, indexed by loops that are each a batch, m, n
@@ -60,7 +183,8 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op) {
       dims->batch.size() + dims->m.size() + dims->n.size() + dims->k.size() !=
           op.getNumLoops())
     return failure();
-  return Contraction{op, *dims, findInitFill(op)};
+  linalg::FillOp fill = findInitFill(op);
+  return Contraction{op, *dims, fill, matchEpilogue(op, fill)};
 }
 
 /// The indices of the operand `map` reads at the loop `indices`.
@@ -69,6 +193,24 @@ SmallVector<Value> operandIndices(AffineMap map, ArrayRef<Value> indices) {
   for (AffineExpr expr : map.getResults())
     result.push_back(indices[cast<AffineDimExpr>(expr).getPosition()]);
   return result;
+}
+
+/// The epilogue's element at the loop `indices` with `value` as the
+/// contraction's output there: its other inputs loaded at their maps, its
+/// output's current value loaded only if its body reads it.
+Value applyEpilogue(OpBuilder &b, Location loc, const Epilogue &epilogue,
+                    Value value, ArrayRef<Value> indices) {
+  linalg::GenericOp op = epilogue.op;
+  SmallVector<Value> known(op.getNumDpsInputs());
+  known[epilogue.input] = value;
+  Value init = op.getDpsInits()[0];
+  Value current =
+      op.getRegionOutputArgs()[0].use_empty()
+          ? arith::ConstantOp::create(
+                b, loc, b.getZeroAttr(getElementTypeOrSelf(init.getType())))
+                .getResult()
+          : memref::LoadOp::create(b, loc, init, indices).getResult();
+  return applyBodyAt(b, loc, op, indices, current, known).front();
 }
 
 /// Replaces `contraction` with its kernel in the block-level form.
@@ -94,6 +236,15 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
   Type element = getElementTypeOrSelf(out.getType());
   Block *body = op.getBlock();
   int64_t threads = tiles.threads();
+  const std::optional<Epilogue> &epilogue = contraction.epilogue;
+  // Where the kernel stores: the output, or the epilogue's output. The
+  // kernel takes the epilogue's place: what it uses goes before it.
+  Value result = out;
+  if (epilogue) {
+    result = linalg::GenericOp(epilogue->op).getDpsInits()[0];
+    for (Operation *hoisted : epilogue->hoisted)
+      rewriter.moveOpBefore(hoisted, op);
+  }
   Value initValue = contraction.fill
                         ? linalg::FillOp(contraction.fill).getInputs()[0]
                         : Value();
@@ -274,21 +425,25 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
               scf::YieldOp::create(fb, fl);
             });
 
-        // The accumulators into the output.
+        // The accumulators into the output, or through the epilogue into
+        // its output: the epilogue's loops are the output's indices.
         buildThreadLoop(
             b, l, threads, [&](OpBuilder &tb, Location tl, Value t) {
               forEachElement(
                   tb, tl, t, [&](Value row, Value col, Value i, Value j) {
                     Value exists = setOutputIndices(tb, tl, row, col);
-                    scf::IfOp::create(tb, tl, exists,
-                                      [&](OpBuilder &then, Location il) {
-                                        Value value = memref::LoadOp::create(
-                                            then, il, acc, ValueRange{t, i, j});
-                                        memref::StoreOp::create(
-                                            then, il, value, out,
-                                            operandIndices(maps[2], indices));
-                                        scf::YieldOp::create(then, il);
-                                      });
+                    scf::IfOp::create(
+                        tb, tl, exists, [&](OpBuilder &then, Location il) {
+                          Value value = memref::LoadOp::create(
+                              then, il, acc, ValueRange{t, i, j});
+                          SmallVector<Value> at =
+                              operandIndices(maps[2], indices);
+                          if (epilogue)
+                            value = applyEpilogue(then, il, *epilogue, value,
+                                                  at);
+                          memref::StoreOp::create(then, il, value, result, at);
+                          scf::YieldOp::create(then, il);
+                        });
                   });
             });
         for (Value buffer : {lhsTile, rhsTile, acc})
@@ -297,6 +452,13 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
   rewriter.eraseOp(op);
   if (contraction.fill)
     rewriter.eraseOp(contraction.fill);
+  if (!epilogue)
+    return;
+  // Nothing reads the output any more: its buffer goes.
+  rewriter.eraseOp(epilogue->op);
+  for (Operation *user : llvm::make_early_inc_range(out.getUsers()))
+    rewriter.eraseOp(user);
+  rewriter.eraseOp(out.getDefiningOp());
 }
 
 struct TileGPUContractionsPass
@@ -327,6 +489,9 @@ struct TileGPUContractionsPass
 
     SmallVector<Contraction> contractions =
         matchHostOps<Contraction>(getOperation(), matchContraction);
+    if (!epilogues)
+      for (Contraction &contraction : contractions)
+        contraction.epilogue.reset();
     IRRewriter rewriter(&getContext());
     for (const Contraction &contraction : contractions)
       tileContraction(rewriter, contraction, tiles);

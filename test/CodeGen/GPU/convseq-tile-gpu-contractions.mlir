@@ -154,3 +154,103 @@ func.func @fill_kept(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %out: memref<?x?x
   linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>) outs(%d : memref<?x?xf32>)
   return %c, %d : memref<?x?xf32>, memref<?x?xf32>
 }
+
+// -----
+
+// An epilogue: the ReLU of a residual add is the only reader of the fresh,
+// filled output. The kernel applies it to each accumulator as it stores
+// it, reading the residual at the same element, into the ReLU's output;
+// the index computation and the allocation between the two move before
+// the kernel, an op on unrelated buffers stays where it was, and the
+// contraction's output buffer, the fill and the op are gone.
+// CHECK-LABEL: func.func @epilogue(
+// CHECK-SAME:      %[[A:[^:]+]]: memref<?x?xf32>, %[[B:[^:]+]]: memref<?x?xf32>, %[[R:[^:]+]]: memref<?x?xf32>,
+// CHECK-SAME:      %[[X:[^:]+]]: memref<4xf32>, %[[Y:[^:]+]]: memref<4xf32>)
+// CHECK:         %[[OUT:.+]] = memref.alloc(%{{.+}}, %{{.+}}) : memref<?x?xf32>
+// CHECK-NOT:     memref.alloc(
+// CHECK-NOT:     linalg.
+// CHECK:         scf.parallel
+// CHECK:           scf.if %{{[0-9]+}} {
+// CHECK-NEXT:        %[[ACC:.+]] = memref.load %{{.+}} : memref<32x2x1xf32>
+// CHECK:             %[[RES:.+]] = memref.load %[[R]][%[[I:.+]], %[[J:.+]]] : memref<?x?xf32>
+// CHECK-NEXT:        %[[SUM:.+]] = arith.addf %[[ACC]], %[[RES]]
+// CHECK-NEXT:        %[[RELU:.+]] = arith.maximumf %[[SUM]],
+// CHECK-NEXT:        memref.store %[[RELU]], %[[OUT]][%[[I]], %[[J]]]
+// CHECK:         } {convseq.gpu_block_loop}
+// CHECK-NEXT:    linalg.copy ins(%[[X]] : memref<4xf32>) outs(%[[Y]] : memref<4xf32>)
+// CHECK-NOT:     linalg.
+// CHECK-NOT:     memref.dealloc
+// CHECK:         return %[[OUT]]
+#id = affine_map<(i, j) -> (i, j)>
+func.func @epilogue(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %r: memref<?x?xf32>,
+                    %x: memref<4xf32>, %y: memref<4xf32>) -> memref<?x?xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %m = memref.dim %a, %c0 : memref<?x?xf32>
+  %n = memref.dim %b, %c1 : memref<?x?xf32>
+  %c = memref.alloc(%m, %n) : memref<?x?xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x?xf32>)
+  linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>) outs(%c : memref<?x?xf32>)
+  linalg.copy ins(%x : memref<4xf32>) outs(%y : memref<4xf32>)
+  %m2 = memref.dim %r, %c0 : memref<?x?xf32>
+  %out = memref.alloc(%m2, %n) : memref<?x?xf32>
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %r : memref<?x?xf32>, memref<?x?xf32>) outs(%out : memref<?x?xf32>) {
+  ^bb0(%u: f32, %v: f32, %w: f32):
+    %s = arith.addf %u, %v : f32
+    %relu = arith.maximumf %s, %zero : f32
+    linalg.yield %relu : f32
+  }
+  memref.dealloc %c : memref<?x?xf32>
+  return %out : memref<?x?xf32>
+}
+
+// -----
+
+// Epilogues that stay kernels of their own: the op writes into the
+// contraction's input A (other blocks still read it); an op between the
+// two writes the op's other input; the op reads the output transposed.
+// CHECK-LABEL: func.func @epilogue_kept(
+// CHECK:         } {convseq.gpu_block_loop}
+// CHECK-NEXT:    linalg.generic
+// CHECK:         } {convseq.gpu_block_loop}
+// CHECK-NEXT:    memref.copy
+// CHECK-NEXT:    linalg.generic
+// CHECK:         } {convseq.gpu_block_loop}
+// CHECK-NEXT:    linalg.generic
+#id = affine_map<(i, j) -> (i, j)>
+func.func @epilogue_kept(%a: memref<8x8xf32>, %b: memref<8x8xf32>, %r: memref<8x8xf32>,
+                         %s: memref<8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<8x8xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<8x8xf32>)
+  linalg.matmul ins(%a, %b : memref<8x8xf32>, memref<8x8xf32>) outs(%c : memref<8x8xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<8x8xf32>) outs(%a : memref<8x8xf32>) {
+  ^bb0(%u: f32, %w: f32):
+    linalg.yield %u : f32
+  }
+  %d = memref.alloc() : memref<8x8xf32>
+  linalg.fill ins(%zero : f32) outs(%d : memref<8x8xf32>)
+  linalg.matmul ins(%s, %b : memref<8x8xf32>, memref<8x8xf32>) outs(%d : memref<8x8xf32>)
+  memref.copy %s, %r : memref<8x8xf32> to memref<8x8xf32>
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%d, %r : memref<8x8xf32>, memref<8x8xf32>) outs(%s : memref<8x8xf32>) {
+  ^bb0(%u: f32, %v: f32, %w: f32):
+    %sum = arith.addf %u, %v : f32
+    linalg.yield %sum : f32
+  }
+  %e = memref.alloc() : memref<8x8xf32>
+  linalg.fill ins(%zero : f32) outs(%e : memref<8x8xf32>)
+  linalg.matmul ins(%s, %b : memref<8x8xf32>, memref<8x8xf32>) outs(%e : memref<8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%e : memref<8x8xf32>) outs(%r : memref<8x8xf32>) {
+  ^bb0(%u: f32, %w: f32):
+    linalg.yield %u : f32
+  }
+  memref.dealloc %c : memref<8x8xf32>
+  memref.dealloc %d : memref<8x8xf32>
+  memref.dealloc %e : memref<8x8xf32>
+  return
+}

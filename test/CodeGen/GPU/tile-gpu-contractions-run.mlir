@@ -4,7 +4,8 @@
 // and several k slices; the operands are small integers, so every sum is
 // exact and any element computed from the wrong operands, tiles or steps
 // shows as a mismatch. The small tiles (16 x 8 x 4, 2 x 2 per thread, 32
-// threads) make several blocks; the default tiles are run as well.
+// threads) make several blocks; the default tiles are run as well. The
+// last case has an epilogue the kernel computes from its accumulators.
 //
 // RUN: convseq-opt %s --convseq-tile-gpu-contractions="tile-m=16 tile-n=8 tile-k=4 thread-tile-m=2 thread-tile-n=2" \
 // RUN:   | FileCheck %s --check-prefix=TILED
@@ -21,10 +22,24 @@
 // RUN:       -shared-libs=%mlir_c_runner_utils \
 // RUN:   | FileCheck %s
 
-// Every contraction became a block loop: none is left as a linalg op.
-// TILED-NOT: linalg.
-// TILED-COUNT-3: } {convseq.gpu_block_loop}
-// TILED-NOT: linalg.
+// Every contraction became a block loop and the epilogue went into its
+// kernel, with the contraction's output buffer: no linalg op is left.
+// TILED-LABEL: func.func @batch_matmul(
+// TILED-NOT:     linalg.
+// TILED:         } {convseq.gpu_block_loop}
+// TILED-LABEL: func.func @epilogue(
+// TILED-NOT:     memref.alloc(%
+// TILED-NOT:     linalg.
+// TILED:         } {convseq.gpu_block_loop}
+// TILED-NOT:     memref.dealloc
+// TILED-NOT:     linalg.
+// TILED-LABEL: func.func @weight_grad(
+// TILED-NOT:     linalg.
+// TILED:         } {convseq.gpu_block_loop}
+// TILED-LABEL: func.func @heads(
+// TILED-NOT:     linalg.
+// TILED:         } {convseq.gpu_block_loop}
+// TILED-NOT:     linalg.
 
 // Each case prints its mismatches, then the sum of the loop nest's |C|
 // (which shows the data is not all zeros).
@@ -37,6 +52,9 @@
 // A projection into heads: n over (head, element).
 // CHECK-NEXT: 0
 // CHECK-NEXT: 304985
+// A batch matmul with an epilogue: max(A B + R, 0) + bias[n] + m.
+// CHECK-NEXT: 0
+// CHECK-NEXT: 87941
 
 #batch_a = affine_map<(b, m, n, k) -> (b, m, k)>
 #batch_b = affine_map<(b, m, n, k) -> (b, k, n)>
@@ -47,6 +65,8 @@
 #heads_x = affine_map<(b, t, h, e, d) -> (b, t, d)>
 #heads_w = affine_map<(b, t, h, e, d) -> (d, h, e)>
 #heads_y = affine_map<(b, t, h, e, d) -> (b, t, h, e)>
+#id3 = affine_map<(b, m, n) -> (b, m, n)>
+#last3 = affine_map<(b, m, n) -> (n)>
 
 func.func private @printI64(i64)
 func.func private @printNewline()
@@ -104,6 +124,82 @@ func.func @batch_matmul(%a: memref<?x?x?xf32>, %b: memref<?x?x?xf32>, %c: memref
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
+  }
+  return
+}
+
+// The contraction into a fresh zero-filled buffer, read only by an
+// element-wise op with a residual, a broadcast bias and linalg.index.
+func.func @epilogue(%a: memref<?x?x?xf32>, %b: memref<?x?x?xf32>,
+                    %r: memref<?x?x?xf32>, %bias: memref<?xf32>,
+                    %out: memref<?x?x?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %zero = arith.constant 0.0 : f32
+  %nb = memref.dim %a, %c0 : memref<?x?x?xf32>
+  %nm = memref.dim %a, %c1 : memref<?x?x?xf32>
+  %nn = memref.dim %b, %c2 : memref<?x?x?xf32>
+  %t = memref.alloc(%nb, %nm, %nn) : memref<?x?x?xf32>
+  linalg.fill ins(%zero : f32) outs(%t : memref<?x?x?xf32>)
+  linalg.generic {indexing_maps = [#batch_a, #batch_b, #batch_c],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x?x?xf32>, memref<?x?x?xf32>) outs(%t : memref<?x?x?xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id3, #id3, #last3, #id3],
+                  iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%t, %r, %bias : memref<?x?x?xf32>, memref<?x?x?xf32>, memref<?xf32>)
+      outs(%out : memref<?x?x?xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32, %unused: f32):
+    %sum = arith.addf %x, %y : f32
+    %relu = arith.maximumf %sum, %zero : f32
+    %biased = arith.addf %relu, %z : f32
+    %m = linalg.index 1 : index
+    %mi = arith.index_cast %m : index to i64
+    %mf = arith.sitofp %mi : i64 to f32
+    %v = arith.addf %biased, %mf : f32
+    linalg.yield %v : f32
+  }
+  memref.dealloc %t : memref<?x?x?xf32>
+  return
+}
+
+func.func @epilogue_loops(%a: memref<?x?x?xf32>, %b: memref<?x?x?xf32>,
+                          %r: memref<?x?x?xf32>, %bias: memref<?xf32>,
+                          %out: memref<?x?x?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %zero = arith.constant 0.0 : f32
+  %nb = memref.dim %a, %c0 : memref<?x?x?xf32>
+  %nm = memref.dim %a, %c1 : memref<?x?x?xf32>
+  %nn = memref.dim %b, %c2 : memref<?x?x?xf32>
+  %nk = memref.dim %a, %c2 : memref<?x?x?xf32>
+  scf.for %i = %c0 to %nb step %c1 {
+    scf.for %m = %c0 to %nm step %c1 {
+      scf.for %n = %c0 to %nn step %c1 {
+        %x = scf.for %k = %c0 to %nk step %c1 iter_args(%acc = %zero) -> (f32) {
+          %u = memref.load %a[%i, %m, %k] : memref<?x?x?xf32>
+          %w = memref.load %b[%i, %k, %n] : memref<?x?x?xf32>
+          %p = arith.mulf %u, %w : f32
+          %s = arith.addf %acc, %p : f32
+          scf.yield %s : f32
+        }
+        %y = memref.load %r[%i, %m, %n] : memref<?x?x?xf32>
+        %z = memref.load %bias[%n] : memref<?xf32>
+        %sum = arith.addf %x, %y : f32
+        %relu = arith.maximumf %sum, %zero : f32
+        %biased = arith.addf %relu, %z : f32
+        %mi = arith.index_cast %m : index to i64
+        %mf = arith.sitofp %mi : i64 to f32
+        %v = arith.addf %biased, %mf : f32
+        memref.store %v, %out[%i, %m, %n] : memref<?x?x?xf32>
+      }
+    }
   }
   return
 }
@@ -296,5 +392,28 @@ func.func @main() {
   call @heads(%hx, %hw, %hy) : (memref<?x?x?xf32>, memref<?x?x?xf32>, memref<?x?x?x?xf32>) -> ()
   call @heads_loops(%hx, %hw, %hy_ref) : (memref<?x?x?xf32>, memref<?x?x?xf32>, memref<?x?x?x?xf32>) -> ()
   call @compare(%hyflat, %hy_refflat, %hyn) : (memref<?xf32>, memref<?xf32>, index) -> ()
+  // max([2, 37, 41] x [2, 41, 19] + R, 0) + bias + m, with A and B above.
+  %rs = memref.alloc() : memref<2x37x19xf32>
+  %rf = memref.collapse_shape %rs [[0, 1, 2]] : memref<2x37x19xf32> into memref<1406xf32>
+  %rflat = memref.cast %rf : memref<1406xf32> to memref<?xf32>
+  %r = memref.cast %rs : memref<2x37x19xf32> to memref<?x?x?xf32>
+  %rseed = arith.constant 4 : index
+  call @fill(%rflat, %cn, %rseed) : (memref<?xf32>, index, index) -> ()
+  %biass = memref.alloc() : memref<19xf32>
+  %bias = memref.cast %biass : memref<19xf32> to memref<?xf32>
+  %biasn = arith.constant 19 : index
+  %biasseed = arith.constant 5 : index
+  call @fill(%bias, %biasn, %biasseed) : (memref<?xf32>, index, index) -> ()
+  %os = memref.alloc() : memref<2x37x19xf32>
+  %of = memref.collapse_shape %os [[0, 1, 2]] : memref<2x37x19xf32> into memref<1406xf32>
+  %oflat = memref.cast %of : memref<1406xf32> to memref<?xf32>
+  %o = memref.cast %os : memref<2x37x19xf32> to memref<?x?x?xf32>
+  %o_refs = memref.alloc() : memref<2x37x19xf32>
+  %o_reff = memref.collapse_shape %o_refs [[0, 1, 2]] : memref<2x37x19xf32> into memref<1406xf32>
+  %o_refflat = memref.cast %o_reff : memref<1406xf32> to memref<?xf32>
+  %o_ref = memref.cast %o_refs : memref<2x37x19xf32> to memref<?x?x?xf32>
+  call @epilogue(%a, %b, %r, %bias, %o) : (memref<?x?x?xf32>, memref<?x?x?xf32>, memref<?x?x?xf32>, memref<?xf32>, memref<?x?x?xf32>) -> ()
+  call @epilogue_loops(%a, %b, %r, %bias, %o_ref) : (memref<?x?x?xf32>, memref<?x?x?xf32>, memref<?x?x?xf32>, memref<?xf32>, memref<?x?x?xf32>) -> ()
+  call @compare(%oflat, %o_refflat, %cn) : (memref<?xf32>, memref<?xf32>, index) -> ()
   return
 }
