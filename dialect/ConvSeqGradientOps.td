@@ -320,6 +320,10 @@ def ConvSeq_DotProductAttentionGradOp : ConvSeq_Op<"dot_product_attention_grad",
   let extraClassDeclaration = [{
     /// The scale applied to the scores: the attribute, or 1/sqrt(E).
     double getEffectiveScale();
+    /// Whether the kernels that keep a query row (and a key row) per thread
+    /// take this op: the forward op's rule
+    /// (DotProductAttentionOp::fitsRowKernels).
+    bool fitsRowKernels(int64_t minRows, int64_t maxHeadSize);
   }];
 }
 

@@ -317,10 +317,12 @@ double DotProductAttentionOp::getEffectiveScale() {
   return attentionScale(getScale(), getQuery());
 }
 
-bool DotProductAttentionOp::fitsRowKernels(int64_t minRows,
-                                           int64_t maxHeadSize) {
-  auto query = cast<RankedTensorType>(getQuery().getType());
-  auto value = cast<RankedTensorType>(getValue().getType());
+/// The row kernels' rule: float elements, static heads (E and F) of at most
+/// `maxHeadSize`, and a dynamic query count or one of at least `minRows`.
+static bool fitsAttentionRowKernels(Value queryTensor, Value valueTensor,
+                                    int64_t minRows, int64_t maxHeadSize) {
+  auto query = cast<RankedTensorType>(queryTensor.getType());
+  auto value = cast<RankedTensorType>(valueTensor.getType());
   if (!isa<FloatType>(query.getElementType()))
     return false;
   for (int64_t size : {query.getDimSize(3), value.getDimSize(3)})
@@ -328,6 +330,16 @@ bool DotProductAttentionOp::fitsRowKernels(int64_t minRows,
       return false;
   int64_t numQueries = query.getDimSize(2);
   return ShapedType::isDynamic(numQueries) || numQueries >= minRows;
+}
+
+bool DotProductAttentionOp::fitsRowKernels(int64_t minRows,
+                                           int64_t maxHeadSize) {
+  return fitsAttentionRowKernels(getQuery(), getValue(), minRows, maxHeadSize);
+}
+
+bool DotProductAttentionGradOp::fitsRowKernels(int64_t minRows,
+                                               int64_t maxHeadSize) {
+  return fitsAttentionRowKernels(getQuery(), getValue(), minRows, maxHeadSize);
 }
 
 LogicalResult DotProductAttentionOp::verify() {

@@ -12,12 +12,14 @@
 #include "lib/CodeGen/Passes.h"
 
 #include "dialect/ConvSeqOps.h"
+#include "lib/Support/Constants.h"
 #include "lib/Support/Philox.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <limits>
+#include <optional>
 
 namespace mlir::convseq {
 #define GEN_PASS_DEF_TILEATTENTIONPASS
@@ -54,20 +56,10 @@ struct Attention {
   bool causal;
   // Attention dropout (lib/Support/Philox.h): probability (b, h, i, j) is
   // kept by word i mod 4 of the evaluation for counter (j, g, stream, step),
-  // g = (b H + h) ceil(T / 4) + i / 4. `seed` is null without dropout.
-  Value seed, seedHigh, step; // i32: seed[31:0], seed[63:32], step[31:0]
-  Value heads, rowGroups;     // H and ceil(T / 4)
-  uint32_t stream = 0, threshold = 0;
-  double keepScale = 1.0;
+  // g = (b H + h) ceil(T / 4) + i / 4. Unset without dropout.
+  std::optional<DropoutKey> dropout;
+  Value heads, rowGroups; // H and ceil(T / 4)
 };
-
-Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
-Value floatConstant(OpBuilder &b, Location loc, FloatType type, double value) {
-  return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
-}
 
 Value splat(OpBuilder &b, Location loc, Value scalar, int64_t lanes) {
   return vector::BroadcastOp::create(
@@ -147,11 +139,11 @@ std::array<Value, 4> buildKeepWords(OpBuilder &b, Location loc,
           b, loc, words,
           vector::StepOp::create(b, loc,
                                  VectorType::get({kLanes}, b.getIndexType()))));
-  return philoxWords(b, loc,
-                     {keys, broadcast(group),
-                      philoxConstant(b, loc, words, a.stream),
-                      broadcast(a.step)},
-                     {broadcast(a.seed), broadcast(a.seedHigh)});
+  return philoxWords(
+      b, loc,
+      {keys, broadcast(group), a.dropout->streamWord(b, loc, words),
+       broadcast(a.dropout->step)},
+      {broadcast(a.dropout->seed), broadcast(a.dropout->seedHigh)});
 }
 
 /// The output of `rows` query rows from `row` on of head (`batch`, `head`):
@@ -190,7 +182,7 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
   // row evaluates its own and selects word i mod 4.
   bool sharedWords = rows % 4 == 0;
   SmallVector<Value> rowGroups;
-  if (a.seed) {
+  if (a.dropout) {
     Value batchHead = arith::AddIOp::create(
         b, loc, arith::MulIOp::create(b, loc, batch, a.heads), head);
     Value groupsBefore = arith::MulIOp::create(b, loc, batchHead, a.rowGroups);
@@ -340,9 +332,7 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
         // Dropout: the sums are of the probabilities; the values are
         // weighted by the kept ones (scaled by 1 / (1 - rate) after the
         // loop).
-        if (a.seed) {
-          auto wordType = VectorType::get({kLanes}, nb.getI32Type());
-          Value threshold = philoxConstant(nb, nl, wordType, a.threshold);
+        if (a.dropout) {
           for (int64_t v = 0; v < kKeyVectors; ++v) {
             std::array<Value, 4> words;
             for (int64_t r = 0; r < rows; ++r) {
@@ -351,8 +341,7 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
               Value word = sharedWords
                                ? words[r % 4]
                                : selectWord(nb, nl, words, queryRows[r]);
-              Value keep = arith::CmpIOp::create(
-                  nb, nl, arith::CmpIPredicate::uge, word, threshold);
+              Value keep = a.dropout->keeps(nb, nl, word);
               probs[r][v] = arith::SelectOp::create(
                   nb, nl, keep, probs[r][v], splat(nb, nl, zero, kLanes));
             }
@@ -393,7 +382,8 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
   // Normalize; a row without a visible key (sum 0) is zeros.
   SmallVector<SmallVector<Value>> out;
   // With dropout the kept values are scaled by 1 / (1 - rate) here.
-  Value numerator = floatConstant(b, loc, type, a.keepScale);
+  Value numerator =
+      floatConstant(b, loc, type, a.dropout ? a.dropout->keepScale : 1.0);
   for (int64_t r = 0; r < rows; ++r) {
     ValueRange state = loop.getResults().slice(r * perRow, perRow);
     Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
@@ -485,11 +475,8 @@ Value tileAttention(OpBuilder &b, DotProductAttentionOp op, int64_t rows) {
     a.heads = heads;
     a.rowGroups = arith::CeilDivUIOp::create(b, loc, numQueries,
                                              indexConstant(b, loc, 4));
-    std::tie(a.seed, a.seedHigh) = splitWords(b, loc, op.getSeed());
-    a.step = splitWords(b, loc, op.getStep()).first;
-    a.stream = static_cast<uint32_t>(op.getStream());
-    a.threshold = dropoutThreshold(rate);
-    a.keepScale = 1.0 / (1.0 - rate);
+    a.dropout = buildDropoutKey(b, loc, op.getSeed(), op.getStep(), rate,
+                                op.getStream());
   }
   // K^T, contiguous along the keys: a block's scores are E vector FMAs.
   OpFoldResult headSize = b.getIndexAttr(a.headSize);

@@ -12,9 +12,10 @@
 //   counter = (j, g, stream, step[31:0])        (32 bits each)
 //   keep    = philox4x32_10(counter, key)[i mod 4] >= rate * 2^32
 //
-// The lowering of convseq.dropout (scalars in a linalg.generic) and
+// The lowering of convseq.dropout (scalars in a linalg.generic),
 // convseq-tile-attention's loop (vectors of keys, one evaluation for four
-// query rows) build the same rounds.
+// query rows) and convseq-tile-gpu-attention's kernels (one evaluation a
+// thread for four rows, staged in shared memory) build the same rounds.
 // Header-only: users link the arith dialect already.
 //
 //===----------------------------------------------------------------------===//
@@ -29,6 +30,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <tuple>
 
 namespace mlir::convseq {
 
@@ -102,6 +104,39 @@ inline Value selectWord(OpBuilder &b, Location loc, std::array<Value, 4> words,
 /// (rate < 1, so it is below 2^32).
 inline uint32_t dropoutThreshold(double rate) {
   return static_cast<uint32_t>(std::min(std::ldexp(rate, 32), 4294967295.0));
+}
+
+/// What a dropout's keep decisions share, all but the position: the key
+/// and step words, the stream, the threshold and the scale of what is kept.
+struct DropoutKey {
+  Value seed, seedHigh; // i32: seed[31:0], seed[63:32]
+  Value step;           // i32: step[31:0]
+  uint32_t stream = 0, threshold = 0;
+  double keepScale = 1.0; // 1 / (1 - rate)
+
+  /// The i32 counter word of the stream.
+  Value streamWord(OpBuilder &b, Location loc, Type type) const {
+    return philoxConstant(b, loc, type, stream);
+  }
+  /// The i1 (or vector of i1) decision: `word` >= threshold.
+  Value keeps(OpBuilder &b, Location loc, Value word) const {
+    return arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::uge, word,
+        philoxConstant(b, loc, word.getType(), threshold));
+  }
+};
+
+/// The key of a dropout with i64 `seed` and `step`, keeping with
+/// probability 1 - `rate` (0 <= rate < 1), on stream `stream`.
+inline DropoutKey buildDropoutKey(OpBuilder &b, Location loc, Value seed,
+                                  Value step, double rate, int64_t stream) {
+  DropoutKey key;
+  std::tie(key.seed, key.seedHigh) = splitWords(b, loc, seed);
+  key.step = splitWords(b, loc, step).first;
+  key.stream = static_cast<uint32_t>(stream);
+  key.threshold = dropoutThreshold(rate);
+  key.keepScale = 1.0 / (1.0 - rate);
+  return key;
 }
 
 } // namespace mlir::convseq

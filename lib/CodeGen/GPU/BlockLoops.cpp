@@ -15,10 +15,6 @@
 using namespace mlir;
 using namespace mlir::convseq;
 
-Value convseq::indexConstant(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
 SmallVector<Value> convseq::loopSizes(OpBuilder &b, linalg::LinalgOp op) {
   SmallVector<Value> sizes;
   for (Range range : op.createLoopRanges(b, op.getLoc()))

@@ -29,6 +29,8 @@
 #ifndef CONVSEQ_LIB_CODEGEN_GPU_BLOCKLOOPS_H
 #define CONVSEQ_LIB_CODEGEN_GPU_BLOCKLOOPS_H
 
+#include "lib/Support/Constants.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
@@ -67,9 +69,6 @@ matchHostOps(Operation *root,
   });
   return matches;
 }
-
-/// An `index` constant.
-Value indexConstant(OpBuilder &b, Location loc, int64_t value);
 
 /// The extents of `op`'s loops, built before it.
 SmallVector<Value> loopSizes(OpBuilder &b, linalg::LinalgOp op);

@@ -350,11 +350,11 @@ def TileGPUAttentionPass
       with the online softmax of FlashAttention: a new maximum rescales the
       sum and the weighted values before the tile's probabilities are
       added;
-    - with dropout, each thread draws the reference lowering's mask for its
-      scores (one Philox-4x32-10 evaluation per score, the same counter and
-      word, `lib/Support/Philox.h`): the sum takes every probability, the
-      weighted values only the kept ones, scaled by 1 / (1 - rate) at the
-      end;
+    - with dropout, the block draws the reference lowering's mask for the
+      staged keys as it stages them (one Philox-4x32-10 evaluation per four
+      rows and key, the same counter and word, `lib/Support/Philox.h`) into
+      shared memory: the sum takes every probability, the weighted values
+      only the kept ones, scaled by 1 / (1 - rate) at the end;
     - a causal block stops after the last key its last row sees;
     - each thread divides its weighted values by its sum (a row with no
       visible key gives zeros, as the reference lowering does).
@@ -366,6 +366,21 @@ def TileGPUAttentionPass
     and private buffers get no `memref.dealloc`: the deallocation pipeline
     after bufferization, which accepts none in its input, frees them at the
     end of the block loop's body.
+
+    Each `convseq.dot_product_attention_grad` of the same shapes becomes
+    two kernels that recompute `P = exp(s - L)` tile by tile instead of
+    the reference lowering's `[B, H, T, S]` P, dP and dS:
+
+    - a row kernel (the forward's grid and staging) walks the keys once as
+      the forward does, for each row's log-sum-exp L and D = dO . O, then
+      again, adding dS K to the row's dQ (in its own shared row), dS =
+      P (dPd - D) scale; it writes dQ, L and D (two `[B, H, T]` buffers);
+    - a key kernel, a block per `rows` keys (halved, down to 32, while its
+      shared memory exceeds 48 KiB; if it still does, the op keeps the
+      reference lowering), a thread per key holding its key and value,
+      walks the query rows that see its keys, `keys` rows (rounded up to a
+      multiple of 4) a tile staged with their dO, L and D, and adds Pd dO
+      to dV and dS q to dK (its own shared rows).
 
     A static query count below `min-rows` keeps the reference lowering (a
     decoder step's one query per head: its score contraction spreads the

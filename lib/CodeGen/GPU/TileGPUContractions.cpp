@@ -46,6 +46,8 @@ struct Epilogue {
   linalg::GenericOp op;
   /// The input of `op` that is the contraction's output.
   unsigned input;
+  /// `op`'s output, where the kernel stores instead.
+  Value output;
   /// The ops between the contraction and `op` that go before the kernel
   /// (index computations, `op`'s output allocation).
   SmallVector<Operation *> hoisted;
@@ -140,7 +142,7 @@ std::optional<Epilogue> matchEpilogue(linalg::LinalgOp contraction,
   llvm::SmallPtrSet<Value, 8> used;
   for (Value operand : consumer->getOperands())
     used.insert(rootBuffer(operand));
-  Epilogue epilogue{consumer, *input, {}};
+  Epilogue epilogue{consumer, *input, consumer.getDpsInits()[0], {}};
   llvm::SmallPtrSet<Operation *, 8> hoisted;
   // Whether `value` is defined before the contraction, or by an op that
   // moves there.
@@ -241,7 +243,7 @@ void tileContraction(RewriterBase &rewriter, const Contraction &contraction,
   // kernel takes the epilogue's place: what it uses goes before it.
   Value result = out;
   if (epilogue) {
-    result = linalg::GenericOp(epilogue->op).getDpsInits()[0];
+    result = epilogue->output;
     for (Operation *hoisted : epilogue->hoisted)
       rewriter.moveOpBefore(hoisted, op);
   }

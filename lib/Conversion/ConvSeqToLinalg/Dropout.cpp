@@ -46,13 +46,9 @@ Value lowering::buildDropout(OpBuilder &b, Location loc, Value input, Value seed
   SmallVector<Value> dims;
   for (int64_t d = 0; d < type.getRank(); ++d)
     dims.push_back(tensor::DimOp::create(b, loc, input, d));
-  // keep iff the word is >= threshold; rate < 1, so threshold < 2^32.
-  uint32_t threshold = dropoutThreshold(rate);
-  double keepScale = 1.0 / (1.0 - rate);
-  std::pair<Value, Value> key = splitWords(b, loc, seed);
+  DropoutKey key = buildDropoutKey(b, loc, seed, step, rate, stream);
   Type i32 = b.getI32Type();
-  Value step32 = splitWords(b, loc, step).first;
-  Value stream32 = philoxConstant(b, loc, i32, static_cast<uint32_t>(stream));
+  Value stream32 = key.streamWord(b, loc, i32);
   int64_t rank = type.getRank();
   // Groups of four rows per leading index: ceil(R / 4).
   Value four = arith::ConstantIndexOp::create(b, loc, kPhiloxRowsPerEvaluation);
@@ -85,13 +81,11 @@ Value lowering::buildDropout(OpBuilder &b, Location loc, Value input, Value seed
             philoxWords(nb, nl,
                         {arith::IndexCastUIOp::create(nb, nl, i32, column),
                          arith::IndexCastUIOp::create(nb, nl, i32, group),
-                         stream32, step32},
-                        {key.first, key.second});
-        Value keep = arith::CmpIOp::create(
-            nb, nl, arith::CmpIPredicate::uge, selectWord(nb, nl, words, row),
-            philoxConstant(nb, nl, i32, threshold));
+                         stream32, key.step},
+                        {key.seed, key.seedHigh});
+        Value keep = key.keeps(nb, nl, selectWord(nb, nl, words, row));
         Value scaled = arith::MulFOp::create(
-            nb, nl, args[0], floatConstant(nb, nl, elementType, keepScale));
+            nb, nl, args[0], floatConstant(nb, nl, elementType, key.keepScale));
         return SmallVector<Value>{arith::SelectOp::create(
             nb, nl, keep, scaled, floatConstant(nb, nl, elementType, 0.0))};
       });

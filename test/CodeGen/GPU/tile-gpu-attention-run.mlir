@@ -4,9 +4,9 @@
 // their softmax, then P V). @fused takes a dynamic query count, which the
 // pass always tiles; @reference a static one below min-rows, which it
 // keeps. 70 queries make two full blocks of 32 rows and a partial one; key
-// counts are not multiples of the 4 keys staged at a time; E = 5 and F = 6.
-// With dropout, the kernel must draw the reference's mask element for
-// element.
+// counts are not multiples of the 4 (or 3) keys staged at a time; E = 5
+// and F = 6. With dropout, the kernel must draw the reference's mask
+// element for element.
 // Each case prints how many of the 1,680 outputs differ by more than
 // 2e-6 (1 + |reference|), then the sum of |reference| (which shows the
 // outputs are not all zeros).
@@ -14,6 +14,18 @@
 // RUN: convseq-opt %s --convseq-tile-gpu-attention="rows=32 keys=4 min-rows=100" \
 // RUN:   | FileCheck %s --check-prefix=TILED
 // RUN: convseq-opt %s --convseq-tile-gpu-attention="rows=32 keys=4 min-rows=100" \
+// RUN:     --convert-convseq-to-linalg \
+// RUN:   | mlir-opt \
+// RUN:       --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" \
+// RUN:       --convert-linalg-to-loops --expand-strided-metadata --lower-affine \
+// RUN:       --convert-scf-to-cf --finalize-memref-to-llvm --convert-to-llvm \
+// RUN:       --reconcile-unrealized-casts \
+// RUN:   | mlir-runner -e main -entry-point-result=void \
+// RUN:       -shared-libs=%mlir_c_runner_utils \
+// RUN:   | FileCheck %s
+// Three keys at a time: the keys' and the keep decisions' staging rounds
+// have more threads than elements.
+// RUN: convseq-opt %s --convseq-tile-gpu-attention="rows=32 keys=3 min-rows=100" \
 // RUN:     --convert-convseq-to-linalg \
 // RUN:   | mlir-opt \
 // RUN:       --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" \
