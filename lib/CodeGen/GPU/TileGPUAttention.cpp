@@ -116,9 +116,26 @@ Value dim(OpBuilder &b, Location l, Value tensor, int64_t i) {
   return b.createOrFold<tensor::DimOp>(l, tensor, i);
 }
 
+/// -inf of `type`: a masked score, a maximum before any key.
+Value negInfinity(OpBuilder &b, Location l, FloatType type) {
+  return floatConstant(b, l, type, -std::numeric_limits<double>::infinity());
+}
+
 /// S - T: row i sees keys j <= i + S - T under a causal mask.
 Value causalShift(OpBuilder &b, Location l, const Attention &a) {
   return arith::SubIOp::create(b, l, a.numKeys, a.numQueries);
+}
+
+/// `score` of (`row`, `key`), or -inf where a causal mask hides the key.
+Value causallyMasked(OpBuilder &b, Location l, const Attention &a,
+                     Value score, Value row, Value key) {
+  if (!a.causal)
+    return score;
+  Value limit = arith::AddIOp::create(b, l, row, causalShift(b, l, a));
+  Value visible =
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, key, limit);
+  return arith::SelectOp::create(b, l, visible, score,
+                                 negInfinity(b, l, a.elementType));
 }
 
 /// The Philox row group of row `row` (a multiple of 4) of head (`batch`,
@@ -280,8 +297,7 @@ void stageKeyTile(OpBuilder &b, Location l, const Attention &a,
                   const Tiles &tiles, const KeyTile &tile, Value firstKey,
                   Value t) {
   Value zero = floatConstant(b, l, a.elementType, 0.0);
-  Value negInf = floatConstant(b, l, a.elementType,
-                               -std::numeric_limits<double>::infinity());
+  Value negInf = negInfinity(b, l, a.elementType);
   stageRows(b, l, a.key, tile.keys, tile.batch, tile.head, firstKey,
             a.numKeys, tiles.keys, a.headSize, t, tiles.rows);
   stageRows(b, l, a.value, tile.values, tile.batch, tile.head, firstKey,
@@ -321,16 +337,8 @@ Value buildScore(OpBuilder &b, Location l, const Attention &a,
   Value bias = memref::LoadOp::create(b, l, tile.bias, ValueRange{jIndex});
   s = math::FmaOp::create(b, l, s,
                           floatConstant(b, l, a.elementType, a.scale), bias);
-  if (!a.causal)
-    return s;
-  Value key = arith::AddIOp::create(b, l, firstKey, jIndex);
-  Value limit = arith::AddIOp::create(b, l, row, causalShift(b, l, a));
-  Value visible =
-      arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, key, limit);
-  return arith::SelectOp::create(
-      b, l, visible, s,
-      floatConstant(b, l, a.elementType,
-                    -std::numeric_limits<double>::infinity()));
+  return causallyMasked(b, l, a, s, row,
+                        arith::AddIOp::create(b, l, firstKey, jIndex));
 }
 
 /// The private state of a row kernel's thread: query [rows, E], weighted
@@ -372,8 +380,7 @@ void initRowState(OpBuilder &b, Location l, const Attention &a,
                   const KeyTile &tile, const RowState &state, Value t,
                   Value row) {
   Value zero = floatConstant(b, l, a.elementType, 0.0);
-  Value negInf = floatConstant(b, l, a.elementType,
-                               -std::numeric_limits<double>::infinity());
+  Value negInf = negInfinity(b, l, a.elementType);
   Value exists = isBelow(b, l, row, a.numQueries);
   for (int64_t i = 0; i < a.headSize; ++i)
     memref::StoreOp::create(
@@ -396,8 +403,7 @@ void foldKeyTile(OpBuilder &b, Location l, const Attention &a,
                  const Tiles &tiles, const KeyTile &tile,
                  const RowState &state, Value firstKey, Value t, Value row) {
   Value zero = floatConstant(b, l, a.elementType, 0.0);
-  Value negInf = floatConstant(b, l, a.elementType,
-                               -std::numeric_limits<double>::infinity());
+  Value negInf = negInfinity(b, l, a.elementType);
   SmallVector<Value> q;
   for (int64_t i = 0; i < a.headSize; ++i)
     q.push_back(memref::LoadOp::create(b, l, state.query, at(b, l, t, i)));
@@ -700,8 +706,7 @@ void buildKeyGradKernel(OpBuilder &builder, Location loc, const Attention &a,
     Value firstKey = arith::MulIOp::create(b, l, position.getResult(2),
                                            indexConstant(b, l, threads));
     Value zero = floatConstant(b, l, type, 0.0);
-    Value negInf =
-        floatConstant(b, l, type, -std::numeric_limits<double>::infinity());
+    Value negInf = negInfinity(b, l, type);
     Value posInf =
         floatConstant(b, l, type, std::numeric_limits<double>::infinity());
 
@@ -849,14 +854,9 @@ void buildKeyGradKernel(OpBuilder &builder, Location loc, const Attention &a,
                             .getResult()
                       : arith::MulFOp::create(rb, rl, load(queryTile, i), k[i])
                             .getResult();
-              s = math::FmaOp::create(rb, rl, s, scale, keyBias);
-              if (a.causal) {
-                Value row = arith::AddIOp::create(rb, rl, tileRow, r);
-                Value visible = arith::CmpIOp::create(
-                    rb, rl, arith::CmpIPredicate::sle, key,
-                    arith::AddIOp::create(rb, rl, row, causalShift(rb, rl, a)));
-                s = arith::SelectOp::create(rb, rl, visible, s, negInf);
-              }
+              s = causallyMasked(
+                  rb, rl, a, math::FmaOp::create(rb, rl, s, scale, keyBias),
+                  arith::AddIOp::create(rb, rl, tileRow, r), key);
               Value p = math::ExpOp::create(
                   rb, rl, arith::SubFOp::create(rb, rl, s, load(rowStats, 0)));
               Value keep, pd = p;
@@ -995,14 +995,13 @@ void tileAttentionGrad(OpBuilder &b, DotProductAttentionGradOp op,
 std::optional<Tiles> keyGradTiles(const Tiles &tiles, int64_t e, int64_t f,
                                   unsigned elementBytes) {
   int64_t rows = llvm::alignTo(tiles.keys, kPhiloxRowsPerEvaluation);
-  for (int64_t threads = tiles.rows; threads >= 32; threads /= 2) {
+  for (int64_t threads = tiles.rows; threads >= 32 && threads % 32 == 0;
+       threads /= 2) {
     int64_t bytes = (threads * (e + 1 + f + 1) + rows * (e + f + 2)) *
                         static_cast<int64_t>(elementBytes) +
                     rows * threads;
     if (bytes <= kMaxSharedBytes)
       return Tiles{threads, rows};
-    if (threads % 64 != 0)
-      break;
   }
   return std::nullopt;
 }
