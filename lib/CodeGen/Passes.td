@@ -236,8 +236,8 @@ def HoistScratchBuffersPass
 }
 
 def TileAttentionPass : Pass<"convseq-tile-attention", "::mlir::func::FuncOp"> {
-  let summary = "Lowers dot_product_attention to one loop nest with an "
-                "online softmax that never stores the scores";
+  let summary = "Lowers dot_product_attention and its gradient to loop "
+                "nests with an online softmax that never store the scores";
   let description = [{
     Runs on convseq primitives, before `convert-convseq-to-linalg`, which
     gives the ops left here its reference lowering (scores, softmax and
@@ -248,8 +248,9 @@ def TileAttentionPass : Pass<"convseq-tile-attention", "::mlir::func::FuncOp"> {
     blocks of 32 (`scf.for`), carrying per query row its running maximum,
     running sum and its F output values as vectors of 16. For a block of
     keys and each row: the scores are two vectors of 16, each E vector FMAs
-    of a broadcast query element and 16 keys (K is transposed once into a
-    zero-filled `[B, H, E, S']`, S' a multiple of 32); the scale and the
+    of a broadcast query element and 16 keys (K is padded to S', a multiple
+    of 32, and each block of 32 keys transposed once, `[B, H, S' / 32, E,
+    32]`); the scale and the
     key mask as an additive bias (-inf for masked and padding keys); the
     causal limit as a select; then the online softmax (FlashAttention): a
     new maximum rescales the sum and the values so far, and each of the 32
@@ -264,6 +265,18 @@ def TileAttentionPass : Pass<"convseq-tile-attention", "::mlir::func::FuncOp"> {
     values are weighted by the kept ones, and the output is scaled by
     `1 / (1 - rate)`.
 
+    `dot_product_attention_grad` (FlashAttention-2's backward, one thread
+    per head so dQ needs no atomics; with `gradients`): Q and dO padded to
+    T', a multiple of 4, V blocked like K. `scf.forall` over (batch, head,
+    four rows) runs the walk above for each row's L = max + log(sum) (+inf
+    without a visible key) and D = dO . O, two `[B, H, T']` tensors. Then
+    `scf.forall` over (batch, head) walks the head's blocks of 32 keys
+    and, for each, the groups of four rows that see it: the 4 x 32 scores
+    and dO . v as above, P = exp(s - L), the same dropout mask, dS = P (dP
+    - D) scale; dV^T and dK^T of the block summed in the head's blocked
+    `[S' / 32, F or E, 32]` (rows read as broadcasts), dQ's four rows in
+    registers. dK and dV are transposed back at the end.
+
     Tiled are ops whose head sizes E and F are
     static and at most 256, and whose query count is dynamic or at least
     `min-rows`: a decoder step (one query) keeps the reference, whose
@@ -275,6 +288,8 @@ def TileAttentionPass : Pass<"convseq-tile-attention", "::mlir::func::FuncOp"> {
            "block of keys and values is read once for all of them">,
     Option<"minRows", "min-rows", "int64_t", /*default=*/"32",
            "A static query count below this keeps the reference lowering">,
+    Option<"gradients", "gradients", "bool", /*default=*/"true",
+           "Also take dot_product_attention_grad">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -1,11 +1,15 @@
-//===- TileAttention.cpp - Attention as one loop with an online softmax ---===//
+//===- TileAttention.cpp - Attention as loops with an online softmax ------===//
 //
-// The CPU strategy for convseq.dot_product_attention: each thread takes a few
-// query rows of one head and walks the keys in blocks of 32, keeping the
-// rows' scores, running maxima, running sums and weighted values in
-// registers (the online softmax of FlashAttention), so the [T, S] scores
-// never exist in memory. See the pass description in Passes.td and
-// docs/pipelines.md.
+// The CPU strategy for convseq.dot_product_attention and its gradient. The
+// forward: each thread takes a few query rows of one head and walks the keys
+// in blocks of 32, keeping the rows' scores, running maxima, running sums
+// and weighted values in registers (the online softmax of FlashAttention),
+// so the [T, S] scores never exist in memory. The gradient (FlashAttention-2's
+// backward): the same walk gives every row its log-sum-exp L and D = dO . O;
+// then each thread takes one head and walks its keys in blocks of 32, and for
+// each block the query rows that see it, four at a time, recomputing P and
+// dP for the 4 x 32 scores and adding their products into dQ, dK and dV.
+// See the pass description in Passes.td and docs/pipelines.md.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,13 +47,23 @@ constexpr int64_t kKeyBlock = kLanes * kKeyVectors;
 /// `rows * (2 E + 32 ceil(F / 16))` vector FMAs.
 constexpr int64_t kMaxHeadSize = 256;
 
+/// Query rows the gradient's key loop takes together: the rows of one
+/// Philox evaluation of the dropout mask.
+constexpr int64_t kGradRows = kPhiloxRowsPerEvaluation;
+
 /// What the row blocks of one attention op read, prepared once per call.
 struct Attention {
-  Value query;  // [B, H, T, E]
-  Value keysT;  // [B, H, E, S'], S' = S rounded up to kKeyBlock, zero padded
+  Value query; // [B, H, T, E] (the gradient's: zero padded to [B, H, T', E])
+  // [B, H, S' / 32, E, 32], S' = S rounded up to kKeyBlock, zero padded:
+  // each block of keys transposed, so that its E x 32 scores are read from
+  // 8 KiB in a row (f32) and stay in L1 while the gradient reuses them.
+  Value keysT;
   Value values; // [B, H, S, F], as it is
   Value bias;   // [B, S']: 0 for a real key, -inf for masked and padding
   Value numQueries, numKeys, paddedKeys; // T, S, S'
+  OpFoldResult batchSize, headCount, querySize, keySize; // B, H, T, S
+  Value batch, keyBlocks; // B, S' / 32
+  Value keys;             // [B, H, S', E], zero padded
   int64_t headSize, valueSize;           // E, F
   FloatType elementType;
   double scale;
@@ -58,7 +72,7 @@ struct Attention {
   // kept by word i mod 4 of the evaluation for counter (j, g, stream, step),
   // g = (b H + h) ceil(T / 4) + i / 4. Unset without dropout.
   std::optional<DropoutKey> dropout;
-  Value heads, rowGroups; // H and ceil(T / 4)
+  Value heads, rowGroups; // H and ceil(T / 4) (with dropout)
 };
 
 Value splat(OpBuilder &b, Location loc, Value scalar, int64_t lanes) {
@@ -146,11 +160,56 @@ std::array<Value, 4> buildKeepWords(OpBuilder &b, Location loc,
       {broadcast(a.dropout->seed), broadcast(a.dropout->seedHigh)});
 }
 
-/// The output of `rows` query rows from `row` on of head (`batch`, `head`):
-/// for each row, its F values as vectors of `chunkWidths(F)`.
-SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
-                                          const Attention &a, Value batch,
-                                          Value head, Value row, int64_t rows) {
+/// For each row i of `queryRows` and key j of block `keyBlock`, the dot
+/// product of row i of `rowsSource` ([B, H, T, X]) and column j of
+/// `blockedT` ([B, H, S' / 32, X, 32]) of head (`batch`, `head`): per row,
+/// kKeyVectors vectors of 16 keys. Per feature x, each vector of 16 keys
+/// times a broadcast element of each row, the vectors read right before the
+/// rows use them, so that only the rows' sums stay live: q . K^T for the
+/// scores, dO . V^T for the gradient's dP.
+SmallVector<SmallVector<Value>>
+buildBlockProducts(OpBuilder &b, Location loc, Value rowsSource,
+                   Value blockedT, int64_t size, Value batch, Value head,
+                   Value keyBlock, ArrayRef<Value> queryRows) {
+  auto type = cast<FloatType>(getElementTypeOrSelf(rowsSource));
+  SmallVector<SmallVector<Value>> sums(queryRows.size(),
+                                       SmallVector<Value>(kKeyVectors));
+  for (int64_t x = 0; x < size; ++x) {
+    Value xIndex = indexConstant(b, loc, x);
+    SmallVector<Value> columns;
+    for (int64_t v = 0; v < kKeyVectors; ++v)
+      columns.push_back(vector::TransferReadOp::create(
+          b, loc, VectorType::get({kLanes}, type), blockedT,
+          ValueRange{batch, head, keyBlock, xIndex,
+                     indexConstant(b, loc, v * kLanes)},
+          /*padding=*/std::nullopt, ArrayRef<bool>{true}));
+    for (auto [r, row] : llvm::enumerate(queryRows)) {
+      Value element = splat(b, loc,
+                            tensor::ExtractOp::create(
+                                b, loc, rowsSource,
+                                ValueRange{batch, head, row, xIndex}),
+                            kLanes);
+      for (auto [sum, column] : llvm::zip(sums[r], columns))
+        sum = sum ? vector::FMAOp::create(b, loc, element, column, sum)
+                        .getResult()
+                  : arith::MulFOp::create(b, loc, element, column).getResult();
+    }
+  }
+  return sums;
+}
+
+/// What the walk over the keys gives each of a block's query rows.
+struct RowFold {
+  /// The output: F values as vectors of `chunkWidths(F)`.
+  SmallVector<SmallVector<Value>> values;
+  /// log(sum_j exp(s_j)) of the scaled, masked scores (before dropout): P =
+  /// exp(s - L). +inf for a row without a visible key, so that its P is 0.
+  SmallVector<Value> logSumExp;
+};
+
+/// The output of `rows` query rows from `row` on of head (`batch`, `head`).
+RowFold buildRows(OpBuilder &b, Location loc, const Attention &a, Value batch,
+                  Value head, Value row, int64_t rows) {
   FloatType type = a.elementType;
   SmallVector<int64_t> widths = chunkWidths(a.valueSize);
   Value zero = floatConstant(b, loc, type, 0.0);
@@ -224,34 +283,15 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
               arith::AddIOp::create(nb, nl, row, indexConstant(nb, nl, r)));
 
         // The first key of each vector of 16 in the block.
+        Value keyBlock = arith::DivUIOp::create(nb, nl, key, block);
         SmallVector<Value> firstKeys;
         for (int64_t v = 0; v < kKeyVectors; ++v)
           firstKeys.push_back(arith::AddIOp::create(
               nb, nl, key, indexConstant(nb, nl, v * kLanes)));
 
-        // scores = q . K^T: per feature e, each vector of 16 keys times a
-        // broadcast query element, for every row.
-        SmallVector<SmallVector<Value>> scores(rows,
-                                               SmallVector<Value>(kKeyVectors));
-        for (int64_t e = 0; e < a.headSize; ++e) {
-          Value eIndex = indexConstant(nb, nl, e);
-          SmallVector<Value> keys;
-          for (int64_t v = 0; v < kKeyVectors; ++v)
-            keys.push_back(
-                read(a.keysT, {batch, head, eIndex, firstKeys[v]}, kLanes));
-          for (int64_t r = 0; r < rows; ++r) {
-            Value q = tensor::ExtractOp::create(
-                nb, nl, a.query, ValueRange{batch, head, queryRows[r], eIndex});
-            Value qs = splat(nb, nl, q, kLanes);
-            for (int64_t v = 0; v < kKeyVectors; ++v) {
-              Value &acc = scores[r][v];
-              acc =
-                  acc ? vector::FMAOp::create(nb, nl, qs, keys[v], acc)
-                            .getResult()
-                      : arith::MulFOp::create(nb, nl, qs, keys[v]).getResult();
-            }
-          }
-        }
+        SmallVector<SmallVector<Value>> scores = buildBlockProducts(
+            nb, nl, a.query, a.keysT, a.headSize, batch, head, keyBlock,
+            queryRows);
 
         // Scaled, biased and causally masked; then the online softmax: a new
         // maximum rescales what was summed. While every key so far is masked
@@ -380,10 +420,12 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
       });
 
   // Normalize; a row without a visible key (sum 0) is zeros.
-  SmallVector<SmallVector<Value>> out;
+  RowFold fold;
   // With dropout the kept values are scaled by 1 / (1 - rate) here.
   Value numerator =
       floatConstant(b, loc, type, a.dropout ? a.dropout->keepScale : 1.0);
+  Value posInf =
+      floatConstant(b, loc, type, std::numeric_limits<double>::infinity());
   for (int64_t r = 0; r < rows; ++r) {
     ValueRange state = loop.getResults().slice(r * perRow, perRow);
     Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
@@ -395,9 +437,15 @@ SmallVector<SmallVector<Value>> buildRows(OpBuilder &b, Location loc,
     for (auto [c, width] : llvm::enumerate(widths))
       chunks.push_back(arith::MulFOp::create(b, loc, state[2 + c],
                                              splat(b, loc, inverse, width)));
-    out.push_back(chunks);
+    fold.values.push_back(chunks);
+    // The sum is of exp(s - max) (max finite once sum > 0).
+    fold.logSumExp.push_back(arith::SelectOp::create(
+        b, loc, positive,
+        arith::AddFOp::create(b, loc, state[0],
+                              math::LogOp::create(b, loc, state[1])),
+        posInf));
   }
-  return out;
+  return fold;
 }
 
 /// `scf.forall` over (batch, head, block) writing `rows` query rows per
@@ -416,7 +464,7 @@ Value buildRowBlocks(OpBuilder &b, Location loc, const Attention &a, Value dest,
       b, loc, firstRow,
       arith::MulIOp::create(b, loc, ivs[2], indexConstant(b, loc, rows)));
   SmallVector<SmallVector<Value>> out =
-      buildRows(b, loc, a, ivs[0], ivs[1], row, rows);
+      buildRows(b, loc, a, ivs[0], ivs[1], row, rows).values;
 
   SmallVector<int64_t> tileShape = {1, 1, rows, a.valueSize};
   Value tile = tensor::EmptyOp::create(b, loc, tileShape, a.elementType);
@@ -440,73 +488,516 @@ Value buildRowBlocks(OpBuilder &b, Location loc, const Attention &a, Value dest,
   return forall.getResult(0);
 }
 
-Value tileAttention(OpBuilder &b, DotProductAttentionOp op, int64_t rows) {
+/// A tensor type of `shape`, its constant sizes static.
+RankedTensorType tensorType(ArrayRef<OpFoldResult> shape, Type elementType) {
+  SmallVector<int64_t> sizes;
+  for (OpFoldResult size : shape)
+    sizes.push_back(getConstantIntValue(size).value_or(ShapedType::kDynamic));
+  return RankedTensorType::get(sizes, elementType);
+}
+
+/// `source` ([B, H, N, X]) followed by zero rows up to `rows`.
+Value padRows(OpBuilder &b, Location loc, Value source, OpFoldResult rows) {
+  SmallVector<OpFoldResult> shape = tensor::getMixedSizes(b, loc, source);
+  SmallVector<OpFoldResult> paddedShape = shape;
+  paddedShape[2] = rows;
+  auto type = cast<FloatType>(getElementTypeOrSelf(source));
+  return writePadded(b, loc, paddedShape, shape, floatConstant(b, loc, type, 0.0),
+                     [&](Value) { return source; });
+}
+
+/// The reassociation of [B, H, N' / 32, 32, X] into [B, H, N', X].
+SmallVector<ReassociationIndices> blockReassociation() {
+  return {{0}, {1}, {2, 3}, {4}};
+}
+
+/// `padded` ([B, H, N', X], N' = `blocks` * kKeyBlock) as [B, H, N' / 32, X,
+/// 32]: each block of 32 rows transposed.
+Value blockTransposed(OpBuilder &b, Location loc, Value padded,
+                      OpFoldResult blocks) {
+  SmallVector<OpFoldResult> shape = tensor::getMixedSizes(b, loc, padded);
+  Type elementType = getElementTypeOrSelf(padded);
+  OpFoldResult block = b.getIndexAttr(kKeyBlock);
+  SmallVector<OpFoldResult> expandedShape = {shape[0], shape[1], blocks, block,
+                                             shape[3]};
+  Value expanded = tensor::ExpandShapeOp::create(
+      b, loc, tensorType(expandedShape, elementType), padded,
+      blockReassociation(), expandedShape);
+  Value init = tensor::EmptyOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{shape[0], shape[1], blocks, shape[3], block},
+      elementType);
+  return linalg::TransposeOp::create(b, loc, expanded, init,
+                                     ArrayRef<int64_t>{0, 1, 2, 4, 3})
+      .getResult()[0];
+}
+
+/// The inverse of blockTransposed: `blocked` ([B, H, N' / 32, X, 32]) as
+/// [B, H, `rows`, X], without the rows after `rows`.
+Value unblocked(OpBuilder &b, Location loc, Value blocked, OpFoldResult rows) {
+  SmallVector<OpFoldResult> shape = tensor::getMixedSizes(b, loc, blocked);
+  Type elementType = getElementTypeOrSelf(blocked);
+  Value init = tensor::EmptyOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{shape[0], shape[1], shape[2], shape[4], shape[3]},
+      elementType);
+  Value transposed = linalg::TransposeOp::create(b, loc, blocked, init,
+                                                 ArrayRef<int64_t>{0, 1, 2, 4, 3})
+                         .getResult()[0];
+  Value collapsed = tensor::CollapseShapeOp::create(b, loc, transposed,
+                                                    blockReassociation());
+  SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(
+      b, loc, collapsed, zeros,
+      ArrayRef<OpFoldResult>{shape[0], shape[1], rows, shape[3]}, ones);
+}
+
+/// What the loops of the forward op or of its gradient `op` read.
+template <typename OpTy>
+Attention prepareAttention(OpBuilder &b, OpTy op) {
   Location loc = op.getLoc();
-  Value query = op.getQuery(), key = op.getKey(), values = op.getValue();
+  Value query = op.getQuery(), key = op.getKey();
   auto queryType = cast<RankedTensorType>(query.getType());
-  auto type = cast<FloatType>(queryType.getElementType());
-  Value zero = floatConstant(b, loc, type, 0.0);
+  Attention a;
+  a.elementType = cast<FloatType>(queryType.getElementType());
   // Sizes: static ones stay attributes, so the built tensors keep them.
-  OpFoldResult batchSize = tensor::getMixedSize(b, loc, query, 0);
-  OpFoldResult headCount = tensor::getMixedSize(b, loc, query, 1);
-  OpFoldResult querySize = tensor::getMixedSize(b, loc, query, 2);
+  a.batchSize = tensor::getMixedSize(b, loc, query, 0);
+  a.headCount = tensor::getMixedSize(b, loc, query, 1);
+  a.querySize = tensor::getMixedSize(b, loc, query, 2);
+  a.keySize = tensor::getMixedSize(b, loc, key, 2);
   auto value = [&](OpFoldResult size) {
     return getValueOrCreateConstantIndexOp(b, loc, size);
   };
-  Value batch = value(batchSize), heads = value(headCount);
-  Value numQueries = value(querySize);
-  OpFoldResult keySize = tensor::getMixedSize(b, loc, key, 2);
-  Value numKeys = value(keySize);
+  a.batch = value(a.batchSize);
+  a.heads = value(a.headCount);
+  a.numQueries = value(a.querySize);
+  a.numKeys = value(a.keySize);
   Value block = indexConstant(b, loc, kKeyBlock);
-  Value paddedKeys = arith::MulIOp::create(
-      b, loc, arith::CeilDivUIOp::create(b, loc, numKeys, block), block);
-
-  Attention a;
+  a.keyBlocks = arith::CeilDivUIOp::create(b, loc, a.numKeys, block);
+  a.paddedKeys = arith::MulIOp::create(b, loc, a.keyBlocks, block);
   a.query = query;
-  a.numQueries = numQueries;
-  a.numKeys = numKeys;
-  a.paddedKeys = paddedKeys;
   a.headSize = queryType.getDimSize(3);
-  a.valueSize = cast<RankedTensorType>(values.getType()).getDimSize(3);
-  a.elementType = type;
+  a.valueSize = cast<RankedTensorType>(op.getValue().getType()).getDimSize(3);
   a.scale = op.getEffectiveScale();
   a.causal = op.getCausal();
   if (double rate = op.getDropout().convertToDouble(); rate != 0.0) {
-    a.heads = heads;
-    a.rowGroups = arith::CeilDivUIOp::create(b, loc, numQueries,
-                                             indexConstant(b, loc, 4));
+    a.rowGroups = arith::CeilDivUIOp::create(
+        b, loc, a.numQueries, indexConstant(b, loc, kGradRows));
     a.dropout = buildDropoutKey(b, loc, op.getSeed(), op.getStep(), rate,
                                 op.getStream());
   }
-  // K^T, contiguous along the keys: a block's scores are E vector FMAs.
-  OpFoldResult headSize = b.getIndexAttr(a.headSize);
-  a.keysT = writePadded(
-      b, loc, {batchSize, headCount, headSize, paddedKeys},
-      {batchSize, headCount, headSize, keySize}, zero, [&](Value dest) {
-        return linalg::TransposeOp::create(b, loc, key, dest,
-                                           ArrayRef<int64_t>{0, 1, 3, 2})
-            .getResult()[0];
-      });
-  a.values = values;
-  a.bias = buildKeyBias(b, loc, op.getKeyMask(), batchSize, keySize, paddedKeys,
-                        type);
+  a.keys = padRows(b, loc, key, a.paddedKeys);
+  a.keysT = blockTransposed(b, loc, a.keys, a.keyBlocks);
+  a.values = op.getValue();
+  a.bias = buildKeyBias(b, loc, op.getKeyMask(), a.batchSize, a.keySize,
+                        a.paddedKeys, a.elementType);
+  return a;
+}
 
+Value tileAttention(OpBuilder &b, DotProductAttentionOp op, int64_t rows) {
+  Location loc = op.getLoc();
+  Attention a = prepareAttention(b, op);
   // Full blocks of `rows` queries, then the T mod rows last ones one by one.
   Value out = tensor::EmptyOp::create(
       b, loc,
-      ArrayRef<OpFoldResult>{batchSize, headCount, querySize,
+      ArrayRef<OpFoldResult>{a.batchSize, a.headCount, a.querySize,
                              b.getIndexAttr(a.valueSize)},
-      type);
+      a.elementType);
   Value rowsValue = indexConstant(b, loc, rows);
-  Value fullBlocks = arith::DivUIOp::create(b, loc, numQueries, rowsValue);
+  Value fullBlocks = arith::DivUIOp::create(b, loc, a.numQueries, rowsValue);
   Value c0 = indexConstant(b, loc, 0);
-  out = buildRowBlocks(b, loc, a, out, batch, heads, fullBlocks, c0, rows);
+  out = buildRowBlocks(b, loc, a, out, a.batch, a.heads, fullBlocks, c0, rows);
   if (rows > 1) {
     Value tailStart = arith::MulIOp::create(b, loc, fullBlocks, rowsValue);
-    Value tail = arith::SubIOp::create(b, loc, numQueries, tailStart);
-    out = buildRowBlocks(b, loc, a, out, batch, heads, tail, tailStart, 1);
+    Value tail = arith::SubIOp::create(b, loc, a.numQueries, tailStart);
+    out = buildRowBlocks(b, loc, a, out, a.batch, a.heads, tail, tailStart, 1);
   }
   return out;
+}
+
+//===----------------------------------------------------------------------===//
+// The gradient
+//===----------------------------------------------------------------------===//
+
+/// What the gradient's loops read besides the forward's (whose `query` is
+/// here padded with zero rows to T', a multiple of kGradRows).
+struct AttentionGrad {
+  Attention a;
+  Value paddedQueries; // T'
+  Value resultGrad;    // dO: [B, H, T', F], zero padded
+  Value valuesT;       // [B, H, S' / 32, F, 32], like the forward's keysT
+  Value logSumExp;     // L: [B, H, T']
+  Value rowDot;        // D = dO . O = sum_j P dP: [B, H, T']
+};
+
+/// L and D of every query row: `scf.forall` over (batch, head, block of
+/// kGradRows rows), each block the forward's walk over the keys. The
+/// padding rows' D is 0 (their dO is), so they add nothing to dK and dV.
+std::pair<Value, Value> buildRowStatistics(OpBuilder &b, Location loc,
+                                           const AttentionGrad &g) {
+  const Attention &a = g.a;
+  Value blocks = arith::DivUIOp::create(b, loc, g.paddedQueries,
+                                        indexConstant(b, loc, kGradRows));
+  SmallVector<OpFoldResult> shape = {a.batchSize, a.headCount,
+                                     g.paddedQueries};
+  SmallVector<Value> inits;
+  for (int i = 0; i < 2; ++i)
+    inits.push_back(tensor::EmptyOp::create(b, loc, shape, a.elementType));
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{a.batchSize, a.headCount, blocks}, inits,
+      std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  SmallVector<Value> ivs = forall.getInductionVars();
+  Value batch = ivs[0], head = ivs[1];
+  Value row = arith::MulIOp::create(b, loc, ivs[2],
+                                    indexConstant(b, loc, kGradRows));
+  RowFold fold = buildRows(b, loc, a, batch, head, row, kGradRows);
+
+  SmallVector<Value> dots;
+  for (int64_t r = 0; r < kGradRows; ++r) {
+    Value i = arith::AddIOp::create(b, loc, row, indexConstant(b, loc, r));
+    Value dot;
+    for (auto [c, out] : llvm::enumerate(fold.values[r])) {
+      Value grad = vector::TransferReadOp::create(
+          b, loc, cast<VectorType>(out.getType()), g.resultGrad,
+          ValueRange{batch, head, i, indexConstant(b, loc, c * kLanes)},
+          /*padding=*/std::nullopt, ArrayRef<bool>{true});
+      Value partial = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD,
+          arith::MulFOp::create(b, loc, out, grad));
+      dot = dot ? arith::AddFOp::create(b, loc, dot, partial).getResult()
+                : partial;
+    }
+    dots.push_back(dot);
+  }
+
+  auto tileType = VectorType::get({kGradRows}, a.elementType);
+  SmallVector<int64_t> tileShape = {1, 1, kGradRows};
+  Value c0 = indexConstant(b, loc, 0);
+  SmallVector<Value> tiles;
+  for (ArrayRef<Value> rowValues :
+       {ArrayRef<Value>(fold.logSumExp), ArrayRef<Value>(dots)})
+    tiles.push_back(
+        vector::TransferWriteOp::create(
+            b, loc, vector::FromElementsOp::create(b, loc, tileType, rowValues),
+            tensor::EmptyOp::create(b, loc, tileShape, a.elementType),
+            ValueRange{c0, c0, c0}, ArrayRef<bool>{true})
+            .getResult());
+
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  SmallVector<OpFoldResult> offsets = {batch, head, row};
+  SmallVector<OpFoldResult> sizes =
+      getAsIndexOpFoldResult(b.getContext(), tileShape);
+  SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+  for (auto [tile, dest] : llvm::zip(tiles, forall.getRegionIterArgs()))
+    tensor::ParallelInsertSliceOp::create(b, loc, tile, dest, offsets, sizes,
+                                          strides);
+  return {forall.getResult(0), forall.getResult(1)};
+}
+
+/// One head's dQ ([1, 1, T', E]), dK^T and dV^T ([1, 1, S' / 32, E or F,
+/// 32], blocked like keysT) while they are summed.
+struct HeadGrads {
+  Value query, keysT, valuesT;
+};
+
+/// Adds what the kGradRows query rows from `row` on and the keys of block
+/// `keyBlock` of head (`batch`, `head`) contribute to `grads`.
+HeadGrads buildKeyBlockRows(OpBuilder &b, Location loc, const AttentionGrad &g,
+                            Value batch, Value head, Value keyBlock, Value row,
+                            HeadGrads grads) {
+  const Attention &a = g.a;
+  FloatType type = a.elementType;
+  auto vectorType = VectorType::get({kLanes}, type);
+  auto indexType = VectorType::get({kLanes}, b.getIndexType());
+  Value c0 = indexConstant(b, loc, 0);
+  auto read = [&](Value source, ValueRange indices, int64_t width) {
+    return vector::TransferReadOp::create(
+               b, loc, VectorType::get({width}, type), source, indices,
+               /*padding=*/std::nullopt, ArrayRef<bool>{true})
+        .getResult();
+  };
+  auto write = [&](Value vector, Value dest, ValueRange indices) {
+    return vector::TransferWriteOp::create(b, loc, vector, dest, indices,
+                                           ArrayRef<bool>{true})
+        .getResult();
+  };
+
+  Value key = arith::MulIOp::create(b, loc, keyBlock,
+                                    indexConstant(b, loc, kKeyBlock));
+  SmallVector<Value> queryRows, lanes, firstKeys;
+  for (int64_t r = 0; r < kGradRows; ++r)
+    queryRows.push_back(
+        arith::AddIOp::create(b, loc, row, indexConstant(b, loc, r)));
+  for (int64_t v = 0; v < kKeyVectors; ++v) {
+    lanes.push_back(indexConstant(b, loc, v * kLanes));
+    firstKeys.push_back(arith::AddIOp::create(b, loc, key, lanes[v]));
+  }
+
+  // The rows x 32 scores s and dP before dropout, dO . v.
+  SmallVector<SmallVector<Value>> scores =
+      buildBlockProducts(b, loc, a.query, a.keysT, a.headSize, batch, head,
+                         keyBlock, queryRows);
+  SmallVector<SmallVector<Value>> gradDots =
+      buildBlockProducts(b, loc, g.resultGrad, g.valuesT, a.valueSize, batch,
+                         head, keyBlock, queryRows);
+
+  // P = exp(s - L) (s scaled, biased, causally masked: 0 where the forward's
+  // was), the kept P scaled by 1 / (1 - rate) (Pd), and dS = P (dP - D)
+  // scale, dP the kept dO . v scaled alike.
+  SmallVector<Value> bias, keyIndex;
+  for (int64_t v = 0; v < kKeyVectors; ++v) {
+    bias.push_back(read(a.bias, {batch, firstKeys[v]}, kLanes));
+    if (a.causal)
+      keyIndex.push_back(arith::AddIOp::create(
+          b, loc, vector::StepOp::create(b, loc, indexType),
+          vector::BroadcastOp::create(b, loc, indexType, firstKeys[v])));
+  }
+  // One Philox evaluation per vector of keys for the four rows (`row` is a
+  // multiple of 4): row r takes its word r.
+  SmallVector<std::array<Value, 4>> words;
+  if (a.dropout) {
+    Value batchHead = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, batch, a.heads), head);
+    Value group = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, batchHead, a.rowGroups),
+        arith::DivUIOp::create(b, loc, row, indexConstant(b, loc, kGradRows)));
+    group = arith::IndexCastUIOp::create(b, loc, b.getI32Type(), group);
+    for (int64_t v = 0; v < kKeyVectors; ++v)
+      words.push_back(buildKeepWords(b, loc, a, firstKeys[v], group));
+  }
+  Value scale = splat(b, loc, floatConstant(b, loc, type, a.scale), kLanes);
+  Value zeros = splat(b, loc, floatConstant(b, loc, type, 0.0), kLanes);
+  Value negInfs = splat(
+      b, loc,
+      floatConstant(b, loc, type, -std::numeric_limits<double>::infinity()),
+      kLanes);
+  Value shift;
+  if (a.causal)
+    shift = arith::SubIOp::create(b, loc, a.numKeys, a.numQueries);
+  SmallVector<SmallVector<Value>> kept(kGradRows), scoreGrads(kGradRows);
+  for (int64_t r = 0; r < kGradRows; ++r) {
+    auto rowValue = [&](Value source) {
+      return splat(b, loc,
+                   tensor::ExtractOp::create(
+                       b, loc, source, ValueRange{batch, head, queryRows[r]}),
+                   kLanes);
+    };
+    Value logSumExp = rowValue(g.logSumExp), rowDot = rowValue(g.rowDot);
+    Value limit;
+    if (a.causal)
+      limit = vector::BroadcastOp::create(
+          b, loc, indexType, arith::AddIOp::create(b, loc, queryRows[r], shift));
+    for (int64_t v = 0; v < kKeyVectors; ++v) {
+      Value s = vector::FMAOp::create(b, loc, scores[r][v], scale, bias[v]);
+      if (a.causal) {
+        Value visible = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::sle, keyIndex[v], limit);
+        s = arith::SelectOp::create(b, loc, visible, s, negInfs);
+      }
+      Value p = math::ExpOp::create(
+          b, loc, arith::SubFOp::create(b, loc, s, logSumExp));
+      Value pd = p, dp = gradDots[r][v];
+      if (a.dropout) {
+        Value keep = a.dropout->keeps(b, loc, words[v][r]);
+        Value keepScale = splat(
+            b, loc, floatConstant(b, loc, type, a.dropout->keepScale), kLanes);
+        pd = arith::SelectOp::create(
+            b, loc, keep, arith::MulFOp::create(b, loc, p, keepScale), zeros);
+        dp = arith::SelectOp::create(
+            b, loc, keep, arith::MulFOp::create(b, loc, dp, keepScale), zeros);
+      }
+      kept[r].push_back(pd);
+      scoreGrads[r].push_back(arith::MulFOp::create(
+          b, loc,
+          arith::MulFOp::create(b, loc, p,
+                                arith::SubFOp::create(b, loc, dp, rowDot)),
+          scale));
+    }
+  }
+
+  // dV^T[f, keys] += sum_r dO[r, f] Pd[r, keys] and dK^T[e, keys] += sum_r
+  // q[r, e] dS[r, keys]: the block's sums, 8 KiB each (f32), stay in L1.
+  // Each row element is read as a broadcast, a different op from the
+  // tensor.extract of the products above, so that CSE does not keep the
+  // 4 x 64 broadcasts alive (spilled) from there to here.
+  auto broadcastMap = AffineMap::get(
+      4, 0, {getAffineConstantExpr(0, b.getContext())}, b.getContext());
+  auto accumulate = [&](Value sums, Value rowsSource, int64_t size,
+                        ArrayRef<SmallVector<Value>> weights) {
+    for (int64_t x = 0; x < size; ++x) {
+      Value xIndex = indexConstant(b, loc, x);
+      SmallVector<Value> elements;
+      for (Value i : queryRows)
+        elements.push_back(vector::TransferReadOp::create(
+            b, loc, vectorType, rowsSource, ValueRange{batch, head, i, xIndex},
+            /*padding=*/std::nullopt, broadcastMap, ArrayRef<bool>{true}));
+      for (int64_t v = 0; v < kKeyVectors; ++v) {
+        SmallVector<Value> indices = {c0, c0, keyBlock, xIndex, lanes[v]};
+        Value sum = read(sums, indices, kLanes);
+        for (int64_t r = 0; r < kGradRows; ++r)
+          sum = vector::FMAOp::create(b, loc, elements[r], weights[r][v], sum);
+        sums = write(sum, sums, indices);
+      }
+    }
+    return sums;
+  };
+  grads.valuesT =
+      accumulate(grads.valuesT, g.resultGrad, a.valueSize, kept);
+  grads.keysT = accumulate(grads.keysT, a.query, a.headSize, scoreGrads);
+
+  // dQ[r, :] += sum_j dS[r, j] k_j: the rows' E values in registers, each
+  // key's row times a broadcast dS.
+  SmallVector<int64_t> widths = chunkWidths(a.headSize);
+  SmallVector<SmallVector<Value>> queryGrads(kGradRows);
+  for (int64_t r = 0; r < kGradRows; ++r)
+    for (auto [c, width] : llvm::enumerate(widths))
+      queryGrads[r].push_back(
+          read(grads.query,
+               {c0, c0, queryRows[r], indexConstant(b, loc, c * kLanes)},
+               width));
+  for (int64_t j = 0; j < kKeyBlock; ++j) {
+    Value position = arith::AddIOp::create(b, loc, key, indexConstant(b, loc, j));
+    SmallVector<Value> weights;
+    for (int64_t r = 0; r < kGradRows; ++r)
+      weights.push_back(vector::ExtractOp::create(
+          b, loc, scoreGrads[r][j / kLanes], j % kLanes));
+    for (auto [c, width] : llvm::enumerate(widths)) {
+      Value keyRow = read(a.keys,
+                          {batch, head, position,
+                           indexConstant(b, loc, c * kLanes)},
+                          width);
+      for (int64_t r = 0; r < kGradRows; ++r)
+        queryGrads[r][c] = vector::FMAOp::create(
+            b, loc, splat(b, loc, weights[r], width), keyRow,
+            queryGrads[r][c]);
+    }
+  }
+  for (int64_t r = 0; r < kGradRows; ++r)
+    for (auto [c, sum] : llvm::enumerate(queryGrads[r]))
+      grads.query = write(
+          sum, grads.query,
+          {c0, c0, queryRows[r], indexConstant(b, loc, c * kLanes)});
+  return grads;
+}
+
+/// dQ ([B, H, T', E]), dK^T and dV^T (blocked): `scf.forall` over (batch,
+/// head), each walking its blocks of keys and, for each, the groups of
+/// kGradRows query rows that see it.
+HeadGrads buildKeyBlocks(OpBuilder &b, Location loc, const AttentionGrad &g) {
+  const Attention &a = g.a;
+  Value zero = floatConstant(b, loc, a.elementType, 0.0);
+  OpFoldResult block = b.getIndexAttr(kKeyBlock);
+  OpFoldResult headSize = b.getIndexAttr(a.headSize);
+  OpFoldResult valueSize = b.getIndexAttr(a.valueSize);
+  auto zeros = [&](ArrayRef<OpFoldResult> shape) {
+    return linalg::FillOp::create(
+               b, loc, zero,
+               tensor::EmptyOp::create(b, loc, shape, a.elementType)
+                   .getResult())
+        .getResult(0);
+  };
+  SmallVector<SmallVector<OpFoldResult>> shapes = {
+      {a.batchSize, a.headCount, g.paddedQueries, headSize},
+      {a.batchSize, a.headCount, a.keyBlocks, headSize, block},
+      {a.batchSize, a.headCount, a.keyBlocks, valueSize, block}};
+  SmallVector<Value> inits;
+  for (ArrayRef<OpFoldResult> shape : shapes)
+    inits.push_back(zeros(shape));
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{a.batchSize, a.headCount}, inits,
+      std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  SmallVector<Value> ivs = forall.getInductionVars();
+  Value batch = ivs[0], head = ivs[1];
+
+  // The head's part of each gradient: [1, 1, ...].
+  SmallVector<SmallVector<OpFoldResult>> offsets, sizes, strides;
+  SmallVector<Value> slices;
+  for (auto [shape, dest] : llvm::zip(shapes, forall.getRegionIterArgs())) {
+    SmallVector<OpFoldResult> offset(shape.size(), b.getIndexAttr(0));
+    offset[0] = batch;
+    offset[1] = head;
+    SmallVector<OpFoldResult> size = shape;
+    size[0] = size[1] = b.getIndexAttr(1);
+    strides.emplace_back(shape.size(), b.getIndexAttr(1));
+    slices.push_back(tensor::ExtractSliceOp::create(b, loc, dest, offset, size,
+                                                    strides.back()));
+    offsets.push_back(offset);
+    sizes.push_back(size);
+  }
+
+  Value c0 = indexConstant(b, loc, 0);
+  Value c1 = indexConstant(b, loc, 1);
+  Value groupRows = indexConstant(b, loc, kGradRows);
+  auto keyLoop = scf::ForOp::create(
+      b, loc, c0, a.keyBlocks, c1, slices,
+      [&](OpBuilder &kb, Location kl, Value keyBlock, ValueRange keyCarried) {
+        // Causal: the first row that sees the block's first key is
+        // key - (S - T); from the group holding it.
+        Value start = c0;
+        if (a.causal) {
+          Value key = arith::MulIOp::create(kb, kl, keyBlock,
+                                            indexConstant(kb, kl, kKeyBlock));
+          Value first = arith::MaxSIOp::create(
+              kb, kl,
+              arith::SubIOp::create(
+                  kb, kl, key,
+                  arith::SubIOp::create(kb, kl, a.numKeys, a.numQueries)),
+              c0);
+          start = arith::MulIOp::create(
+              kb, kl, arith::DivUIOp::create(kb, kl, first, groupRows),
+              groupRows);
+        }
+        auto rowLoop = scf::ForOp::create(
+            kb, kl, start, g.paddedQueries, groupRows, keyCarried,
+            [&](OpBuilder &rb, Location rl, Value row, ValueRange carried) {
+              HeadGrads grads = buildKeyBlockRows(
+                  rb, rl, g, batch, head, keyBlock, row,
+                  {carried[0], carried[1], carried[2]});
+              scf::YieldOp::create(
+                  rb, rl, ValueRange{grads.query, grads.keysT, grads.valuesT});
+            });
+        scf::YieldOp::create(kb, kl, rowLoop.getResults());
+      });
+
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [i, dest] : llvm::enumerate(forall.getRegionIterArgs()))
+    tensor::ParallelInsertSliceOp::create(b, loc, keyLoop.getResult(i), dest,
+                                          offsets[i], sizes[i], strides[i]);
+  return {forall.getResult(0), forall.getResult(1), forall.getResult(2)};
+}
+
+/// dQ, dK and dV of `op` without the [B, H, T, S] probabilities.
+SmallVector<Value> tileAttentionGrad(OpBuilder &b,
+                                     DotProductAttentionGradOp op) {
+  Location loc = op.getLoc();
+  AttentionGrad g;
+  g.a = prepareAttention(b, op);
+  Attention &a = g.a;
+  Value groupRows = indexConstant(b, loc, kGradRows);
+  g.paddedQueries = arith::MulIOp::create(
+      b, loc, arith::CeilDivUIOp::create(b, loc, a.numQueries, groupRows),
+      groupRows);
+  a.query = padRows(b, loc, op.getQuery(), g.paddedQueries);
+  g.resultGrad = padRows(b, loc, op.getResultGrad(), g.paddedQueries);
+  g.valuesT = blockTransposed(
+      b, loc, padRows(b, loc, op.getValue(), a.paddedKeys), a.keyBlocks);
+  std::tie(g.logSumExp, g.rowDot) = buildRowStatistics(b, loc, g);
+  HeadGrads grads = buildKeyBlocks(b, loc, g);
+
+  SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
+  Value queryGrad = tensor::ExtractSliceOp::create(
+      b, loc, grads.query, zeros,
+      ArrayRef<OpFoldResult>{a.batchSize, a.headCount, a.querySize,
+                             b.getIndexAttr(a.headSize)},
+      ones);
+  return {queryGrad, unblocked(b, loc, grads.keysT, a.keySize),
+          unblocked(b, loc, grads.valuesT, a.keySize)};
 }
 
 struct TileAttentionPass
@@ -520,20 +1011,29 @@ struct TileAttentionPass
           << static_cast<int64_t>(rows);
       return signalPassFailure();
     }
-    SmallVector<DotProductAttentionOp> ops;
-    getOperation()->walk([&](DotProductAttentionOp op) {
-      // Others keep the reference lowering of convert-convseq-to-linalg: a
-      // head too long to unroll, a decoder step (whose one query per head
-      // reads the keys as they are). Dropout (the verifier ensures an RNG
-      // key with it) draws its mask in the loop.
-      if (op.fitsRowKernels(minRows, kMaxHeadSize))
+    // Others keep the reference lowering of convert-convseq-to-linalg: a
+    // head too long to unroll, a decoder step (whose one query per head
+    // reads the keys as they are). Dropout (the verifier ensures an RNG key
+    // with it) draws its mask in the loops.
+    SmallVector<Operation *> ops;
+    getOperation()->walk([&](Operation *op) {
+      if (auto forward = dyn_cast<DotProductAttentionOp>(op);
+          forward && forward.fitsRowKernels(minRows, kMaxHeadSize))
+        ops.push_back(op);
+      if (auto grad = dyn_cast<DotProductAttentionGradOp>(op);
+          grad && gradients && grad.fitsRowKernels(minRows, kMaxHeadSize))
         ops.push_back(op);
     });
-    for (DotProductAttentionOp op : ops) {
+    for (Operation *op : ops) {
       OpBuilder b(op);
-      Value out = tileAttention(b, op, rows);
-      op.getResult().replaceAllUsesWith(out);
-      op.erase();
+      if (auto forward = dyn_cast<DotProductAttentionOp>(op)) {
+        Value out = tileAttention(b, forward, rows);
+        forward.getResult().replaceAllUsesWith(out);
+      } else {
+        op->replaceAllUsesWith(
+            tileAttentionGrad(b, cast<DotProductAttentionGradOp>(op)));
+      }
+      op->erase();
     }
   }
 };

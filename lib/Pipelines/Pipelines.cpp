@@ -70,8 +70,11 @@ void addLinalgLoweringPasses(OpPassManager &pm, bool fuseElementwise) {
 void mlir::convseq::buildLinalgPipeline(OpPassManager &pm,
                                         const CPUPipelineOptions &options) {
   buildPrimitivesPipeline(pm, PrimitivesPipelineOptions());
-  if (options.tileAttention)
-    pm.addNestedPass<func::FuncOp>(createTileAttentionPass());
+  if (options.tileAttention) {
+    TileAttentionPassOptions tileAttention;
+    tileAttention.gradients = options.tileAttentionGrad;
+    pm.addNestedPass<func::FuncOp>(createTileAttentionPass(tileAttention));
+  }
   addLinalgLoweringPasses(pm, options.fuseElementwise);
 }
 

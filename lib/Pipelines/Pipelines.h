@@ -41,6 +41,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "(convseq-tile-attention); off, the scores, softmax "
                      "and weighted values are separate ops"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> tileAttentionGrad{
+      *this, "tile-attention-grad",
+      llvm::cl::desc("With tile-attention, also its gradient: L and D per "
+                     "query row, then the blocks of keys and the rows that "
+                     "see them; off, the gradient recomputes the [B, H, T, "
+                     "S] probabilities"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> tileContractions{
       *this, "tile-contractions",
       llvm::cl::desc("Tile and vectorize contractions "

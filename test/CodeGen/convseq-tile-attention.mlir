@@ -1,7 +1,8 @@
 // RUN: convseq-opt %s --pass-pipeline='builtin.module(func.func(convseq-tile-attention{rows=2}),canonicalize,cse)' | FileCheck %s
 
-// Masked keys: K is transposed once into a zero-filled buffer of a multiple
-// of 32 keys, and the mask becomes an additive bias, -inf past the keys.
+// Masked keys: K is padded with zeros to a multiple of 32 keys and each
+// block of 32 keys transposed once, [B, H, S' / 32, E, 32]; the mask becomes
+// an additive bias, -inf past the keys.
 // Blocks of two query rows walk the keys 32 at a time, each row's scores two
 // vectors of E FMAs each, with an online softmax; the F = 20 values of a row
 // are a 16-lane and a 4-lane vector. V is read as it is, the padding keys
@@ -12,11 +13,11 @@
 // CHECK:         %[[S:.+]] = tensor.dim %[[K]], %c2
 // CHECK:         %[[BLOCKS:.+]] = arith.ceildivui %[[S]], %c32
 // CHECK:         %[[PADDED:.+]] = arith.muli %[[BLOCKS]], %c32
-// CHECK:         %[[KT0:.+]] = tensor.empty(%{{.+}}, %[[PADDED]]) : tensor<?x2x4x?xf32>
-// CHECK:         %[[KT1:.+]] = linalg.fill ins(%[[ZERO:.+]] : f32) outs(%[[KT0]] : tensor<?x2x4x?xf32>)
-// CHECK:         %[[KTS:.+]] = tensor.extract_slice %[[KT1]][0, 0, 0, 0] [%{{.+}}, 2, 4, %[[S]]]
-// CHECK:         %[[KTT:.+]] = linalg.transpose ins(%[[K]] : tensor<?x2x?x4xf32>) outs(%[[KTS]] : tensor<?x2x4x?xf32>) permutation = [0, 1, 3, 2]
-// CHECK:         %[[KT:.+]] = tensor.insert_slice %[[KTT]] into %[[KT1]][0, 0, 0, 0] [%{{.+}}, 2, 4, %[[S]]]
+// CHECK:         %[[K0:.+]] = tensor.empty(%{{.+}}, %[[PADDED]]) : tensor<?x2x?x4xf32>
+// CHECK:         %[[K1:.+]] = linalg.fill ins(%[[ZERO:.+]] : f32) outs(%[[K0]] : tensor<?x2x?x4xf32>)
+// CHECK:         %[[KP:.+]] = tensor.insert_slice %[[K]] into %[[K1]][0, 0, 0, 0] [%{{.+}}, 2, %[[S]], 4]
+// CHECK:         %[[KE:.+]] = tensor.expand_shape %[[KP]] {{\[\[}}0], [1], [2, 3], [4]] output_shape [%{{.+}}, 2, %[[BLOCKS]], 32, 4]
+// CHECK:         %[[KT:.+]] = linalg.transpose ins(%[[KE]] : tensor<?x2x?x32x4xf32>) outs(%{{.+}} : tensor<?x2x?x4x32xf32>) permutation = [0, 1, 2, 4, 3]
 // CHECK:         %[[B1:.+]] = linalg.fill ins(%[[NEG_INF:.+]] : f32) outs(%{{.+}} : tensor<?x?xf32>)
 // CHECK:         %[[BS:.+]] = tensor.extract_slice %[[B1]][0, 0] [%{{.+}}, %[[S]]]
 // CHECK:         %[[BM:.+]] = linalg.generic {{.+}} ins(%[[M]] : tensor<?x?xi1>) outs(%[[BS]] : tensor<?x?xf32>)
@@ -27,14 +28,15 @@
 // CHECK:           %[[ROW:.+]] = arith.muli %[[I]], %c2
 // CHECK:           %[[LAST:.+]] = arith.subi %[[S]], %c1
 // CHECK:           scf.for %[[J:.+]] = %c0 to %[[PADDED]] step %c32 iter_args({{.+}}) -> (f32, f32, vector<16xf32>, vector<4xf32>, f32, f32, vector<16xf32>, vector<4xf32>)
+// CHECK:             %[[JB:.+]] = arith.divui %[[J]], %c32
 // CHECK:             %[[J16:.+]] = arith.addi %[[J]], %c16
-// CHECK:             vector.transfer_read %[[KT]][%[[B]], %[[H]], %c0, %[[J]]]{{.+}} : tensor<?x2x4x?xf32>, vector<16xf32>
-// CHECK:             vector.transfer_read %[[KT]][%[[B]], %[[H]], %c0, %[[J16]]]{{.+}} : tensor<?x2x4x?xf32>, vector<16xf32>
+// CHECK:             vector.transfer_read %[[KT]][%[[B]], %[[H]], %[[JB]], %c0, %c0]{{.+}} : tensor<?x2x?x4x32xf32>, vector<16xf32>
+// CHECK:             vector.transfer_read %[[KT]][%[[B]], %[[H]], %[[JB]], %c0, %c16]{{.+}} : tensor<?x2x?x4x32xf32>, vector<16xf32>
 // CHECK:             tensor.extract %[[Q]][%[[B]], %[[H]], %[[ROW]], %c0]
 // CHECK-COUNT-2:     arith.mulf %{{.+}} : vector<16xf32>
 // CHECK:             tensor.extract %[[Q]][%[[B]], %[[H]], %{{.+}}, %c0]
 // CHECK-COUNT-2:     arith.mulf %{{.+}} : vector<16xf32>
-// CHECK-COUNT-2:     vector.transfer_read %[[KT]][%[[B]], %[[H]], %c1,
+// CHECK-COUNT-2:     vector.transfer_read %[[KT]][%[[B]], %[[H]], %[[JB]], %c1,
 // CHECK-COUNT-4:     vector.fma {{.+}} : vector<16xf32>
 // CHECK:             vector.transfer_read %[[BIAS]][%[[B]], %[[J]]]
 // CHECK:             vector.transfer_read %[[BIAS]][%[[B]], %[[J16]]]
@@ -144,4 +146,88 @@ func.func @kept(%q1: tensor<2x2x1x4xf32>, %k: tensor<2x2x?x4xf32>, %q: tensor<2x
   %2 = convseq.dot_product_attention %q, %k, %wide
       : (tensor<2x2x?x4xf32>, tensor<2x2x?x4xf32>, tensor<2x2x?x512xf32>) -> tensor<2x2x?x512xf32>
   return %1, %2 : tensor<2x2x1x4xf32>, tensor<2x2x?x512xf32>
+}
+
+// The gradient (FlashAttention-2's backward), causal with dropout. Q and dO
+// are padded with zero rows to T', a multiple of 4; K and V are padded to
+// S' and blocked like the forward's K^T. First the forward's walk for every
+// group of four rows gives each row L = max + log(sum) and D = dO . O (two
+// [B, H, T'] tensors). Then one parallel loop over batch and head walks its
+// blocks of 32 keys, and for each the groups of four rows that see it
+// (causal: from the group of the block's first visible row): the 4 x 32
+// scores and dP = dO . v as in the forward, P = exp(s - L), the same dropout
+// mask, then dV^T and dK^T of the block (read as broadcasts, accumulated in
+// the head's blocked [S' / 32, F or E, 32]) and the four rows of dQ (in
+// registers, a key's row times a broadcast dS each). No [B, H, T, S]
+// tensor is built.
+// CHECK-LABEL: func.func @grad(
+// CHECK-SAME:    %[[Q:[^:]+]]: tensor<?x2x?x4xf32>, %[[K:[^:]+]]: tensor<?x2x?x4xf32>, %[[V:[^:]+]]: tensor<?x2x?x20xf32>, %[[DO:[^:]+]]: tensor<?x2x?x20xf32>
+// CHECK-NOT:     tensor<?x2x?x?xf32>
+// CHECK:         %[[KP:.+]] = tensor.insert_slice %[[K]] into
+// CHECK:         %[[KT:.+]] = linalg.transpose ins(%{{.+}} : tensor<?x2x?x32x4xf32>) outs(%{{.+}} : tensor<?x2x?x4x32xf32>)
+// CHECK:         %[[TP:.+]] = arith.muli %{{.+}}, %c4
+// CHECK:         %[[QP:.+]] = tensor.insert_slice %[[Q]] into
+// CHECK:         %[[DOP:.+]] = tensor.insert_slice %[[DO]] into
+// CHECK:         %[[VT:.+]] = linalg.transpose ins(%{{.+}} : tensor<?x2x?x32x20xf32>) outs(%{{.+}} : tensor<?x2x?x20x32xf32>)
+// CHECK:         %[[GROUPS:.+]] = arith.divui %[[TP]], %c4
+// CHECK:         %[[STATS:.+]]:2 = scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}}, 2, %[[GROUPS]]) shared_outs({{.+}}) -> (tensor<?x2x?xf32>, tensor<?x2x?xf32>)
+// CHECK:           scf.for {{.+}} -> (f32, f32, vector<16xf32>, vector<4xf32>, f32, f32, vector<16xf32>, vector<4xf32>, f32, f32, vector<16xf32>, vector<4xf32>, f32, f32, vector<16xf32>, vector<4xf32>)
+// CHECK-COUNT-4:   math.log
+// CHECK:           vector.transfer_read %[[DOP]]
+// CHECK-COUNT-2:   vector.from_elements {{.+}} : vector<4xf32>
+// CHECK:         %[[GRADS:.+]]:3 = scf.forall (%[[B:.+]], %[[H:.+]]) in (%{{.+}}, 2) shared_outs({{.+}}) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4x32xf32>, tensor<?x2x?x20x32xf32>)
+// CHECK:           scf.for %[[KB:.+]] = %c0 to %{{.+}} step %c1 iter_args(
+// CHECK:             %[[KEY:.+]] = arith.muli %[[KB]], %c32
+// CHECK:             %[[FIRST:.+]] = arith.subi %[[KEY]], %{{.+}}
+// CHECK:             arith.maxsi %[[FIRST]], %c0
+// CHECK:             %[[START:.+]] = arith.muli %{{.+}}, %c4
+// CHECK:             scf.for %[[ROW:.+]] = %[[START]] to %[[TP]] step %c4 iter_args(
+// CHECK:               vector.transfer_read %[[KT]][%[[B]], %[[H]], %[[KB]], %c0, %c0]
+// CHECK:               tensor.extract %[[QP]][%[[B]], %[[H]], %[[ROW]], %c0]
+// CHECK:               vector.transfer_read %[[VT]][%[[B]], %[[H]], %[[KB]], %c0, %c0]
+// CHECK:               tensor.extract %[[DOP]][%[[B]], %[[H]], %[[ROW]], %c0]
+// CHECK:               arith.mului_extended
+// CHECK:               tensor.extract %[[STATS]]#0[%[[B]], %[[H]], %[[ROW]]]
+// CHECK:               tensor.extract %[[STATS]]#1[%[[B]], %[[H]], %[[ROW]]]
+// CHECK:               math.exp
+// CHECK:               arith.cmpi uge
+// CHECK:               vector.transfer_read %[[DOP]][%[[B]], %[[H]], %[[ROW]], %c0], %{{.+}} {in_bounds = [true], permutation_map = #{{.+}}} : tensor<?x2x?x20xf32>, vector<16xf32>
+// CHECK:               vector.transfer_read %{{.+}}[%c0, %c0, %[[KB]], %c0, %c0]{{.+}} : tensor<1x1x?x20x32xf32>, vector<16xf32>
+// CHECK-COUNT-4:       vector.fma
+// CHECK:               vector.transfer_write %{{.+}}, %{{.+}}[%c0, %c0, %[[KB]], %c0, %c0]{{.+}} : vector<16xf32>, tensor<1x1x?x20x32xf32>
+// CHECK:               vector.transfer_read %[[QP]][%[[B]], %[[H]], %[[ROW]], %c0], %{{.+}} {in_bounds = [true], permutation_map = #{{.+}}} : tensor<?x2x?x4xf32>, vector<16xf32>
+// CHECK:               vector.transfer_write %{{.+}}, %{{.+}}[%c0, %c0, %[[KB]], %c0, %c0]{{.+}} : vector<16xf32>, tensor<1x1x?x4x32xf32>
+// CHECK:               vector.transfer_read %{{.+}}[%c0, %c0, %[[ROW]], %c0]{{.+}} : tensor<1x1x?x4xf32>, vector<4xf32>
+// CHECK:               vector.transfer_read %[[KP]][%[[B]], %[[H]], %[[KEY]], %c0]{{.+}} : tensor<?x2x?x4xf32>, vector<4xf32>
+// CHECK-COUNT-4:       vector.fma {{.+}} : vector<4xf32>
+// CHECK:               vector.transfer_write {{.+}} : vector<4xf32>, tensor<1x1x?x4xf32>
+// CHECK:         tensor.extract_slice %[[GRADS]]#0[0, 0, 0, 0] [%{{.+}}, 2, %{{.+}}, 4]
+// CHECK:         %[[DKT:.+]] = linalg.transpose ins(%[[GRADS]]#1 : tensor<?x2x?x4x32xf32>) outs(%{{.+}} : tensor<?x2x?x32x4xf32>)
+// CHECK:         %[[DK:.+]] = tensor.collapse_shape %[[DKT]] {{\[\[}}0], [1], [2, 3], [4]]
+// CHECK:         tensor.extract_slice %[[DK]][0, 0, 0, 0] [%{{.+}}, 2, %{{.+}}, 4]
+// CHECK:         linalg.transpose ins(%[[GRADS]]#2 : tensor<?x2x?x20x32xf32>)
+// CHECK-NOT:     convseq.dot_product_attention_grad
+func.func @grad(%q: tensor<?x2x?x4xf32>, %k: tensor<?x2x?x4xf32>, %v: tensor<?x2x?x20xf32>, %do: tensor<?x2x?x20xf32>, %s: i64, %t: i64)
+    -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x20xf32>) {
+  %dq, %dk, %dv = convseq.dot_product_attention_grad %q, %k, %v, %do rng(%s, %t) {causal, dropout = 0.1 : f64}
+      : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x20xf32>, tensor<?x2x?x20xf32>, i64, i64)
+      -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x20xf32>)
+  return %dq, %dk, %dv : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x20xf32>
+}
+
+// The gradient of a decoder step's few queries, or of heads too long to
+// unroll, keeps the reference lowering.
+// CHECK-LABEL: func.func @grad_kept(
+// CHECK-COUNT-2: convseq.dot_product_attention_grad
+// CHECK-NOT:     scf.forall
+func.func @grad_kept(%q1: tensor<2x2x1x4xf32>, %k: tensor<2x2x?x4xf32>, %q: tensor<2x2x?x4xf32>,
+                     %wide: tensor<2x2x?x512xf32>)
+    -> (tensor<2x2x1x4xf32>, tensor<2x2x?x512xf32>) {
+  %dq1, %dk1, %dv1 = convseq.dot_product_attention_grad %q1, %k, %k, %q1
+      : (tensor<2x2x1x4xf32>, tensor<2x2x?x4xf32>, tensor<2x2x?x4xf32>, tensor<2x2x1x4xf32>)
+      -> (tensor<2x2x1x4xf32>, tensor<2x2x?x4xf32>, tensor<2x2x?x4xf32>)
+  %dq2, %dk2, %dv2 = convseq.dot_product_attention_grad %q, %k, %wide, %wide
+      : (tensor<2x2x?x4xf32>, tensor<2x2x?x4xf32>, tensor<2x2x?x512xf32>, tensor<2x2x?x512xf32>)
+      -> (tensor<2x2x?x4xf32>, tensor<2x2x?x4xf32>, tensor<2x2x?x512xf32>)
+  return %dq1, %dv2 : tensor<2x2x1x4xf32>, tensor<2x2x?x512xf32>
 }

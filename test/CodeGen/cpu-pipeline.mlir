@@ -72,9 +72,9 @@ func.func @lightweight(%x: tensor<?x?x64xf32>, %wi: tensor<64x64xf32>, %wg: tens
 // CHECK-COUNT-13:   llvm.call @cross_attention_parallel_{{[0-9]+}}(
 //   CHECK-NOT:   omp.wsloop
 //       CHECK:   llvm.return
-// Before bufferization: the keys are transposed once per call, straight
-// from the projection's [B, S, H, E] (a parallel copy over batch and head,
-// by 8 x 8 blocks in registers), into a buffer padded to 32 keys. Then one
+// Before bufferization: the keys are padded to 32 keys and each block of
+// 32 transposed once per call (a parallel copy over batch, head and block,
+// by 8 x 8 blocks in registers). Then one
 // parallel loop over batch, head and 4 queries walks the keys 32 at a time
 // with an online softmax (convseq-tile-attention): the [T, S] scores of a
 // head never exist. The projections have batch x positions rows, taken to
@@ -89,7 +89,7 @@ func.func @lightweight(%x: tensor<?x?x64xf32>, %wi: tensor<64x64xf32>, %wg: tens
 //       TILED:   scf.forall {{.+}} step (1, 96)
 //       TILED:   scf.forall {{.+}} step (1, 96)
 //       TILED:   scf.forall {{.+}} step (1, 96)
-//       TILED:   scf.forall (%{{.+}}, %{{.+}}) in (%{{.+}}, 4)
+//       TILED:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}}, 4, %{{.+}}) shared_outs({{.+}}) -> (tensor<?x4x?x16x32xf32>)
 //       TILED:     vector.transfer_read {{.+}} permutation_map = {{.+}} vector<8x8xf32>
 //       TILED:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}}, 4, %{{.+}})
 //       TILED:     scf.for {{.+}} step %c32 iter_args

@@ -165,10 +165,11 @@ module @gradient_checks {
     return %y : tensor<1x2x3x4xf64>
   }
 
-  // At least 32 queries: convseq-tile-attention's loop (two blocks of 16
-  // keys, the second part padding; a row of 20 values is a 16-lane and a
-  // 4-lane vector; 34 rows are 8 blocks of 4 and 2 single rows), while the
-  // VJP's gradient op recomputes P by the reference lowering.
+  // At least 32 queries: convseq-tile-attention's loops, forward and
+  // gradient (two vectors of 16 keys, the second part padding; a row of 20
+  // values is a 16-lane and a 4-lane vector; the forward's 34 rows are 8
+  // blocks of 4 and 2 single rows, the gradient's 9 groups of 4, the last
+  // with two zero rows).
   func.func @attention_tiled(%q: tensor<2x1x34x20xf64> {convseq.io = "q"}, %k: tensor<2x1x21x20xf64> {convseq.io = "k"},
                              %v: tensor<2x1x21x20xf64> {convseq.io = "v"}, %ids: tensor<2x21xi32> {convseq.io = "ids"})
       -> (tensor<2x1x34x20xf64> {convseq.io = "y"}) {
@@ -193,9 +194,10 @@ module @gradient_checks {
     return %y : tensor<2x1x4x2xf64>
   }
 
-  // Dropout in convseq-tile-attention's loop (causal, 34 queries against 37
-  // keys), while the VJP's gradient op recomputes P and the mask by the
-  // reference lowering: the two must draw the same mask.
+  // Dropout in convseq-tile-attention's loops (causal, 34 queries against
+  // 37 keys: the gradient walks the second block of 32 keys from the group
+  // of row 29, rows 28 to 31): the forward's and the gradient's must draw
+  // the same mask.
   func.func @attention_tiled_dropout(%q: tensor<2x2x34x8xf64> {convseq.io = "q"}, %k: tensor<2x2x37x8xf64> {convseq.io = "k"},
                                      %v: tensor<2x2x37x12xf64> {convseq.io = "v"}, %seed: i64 {convseq.io = "seed"},
                                      %step: i64 {convseq.io = "step"}) -> (tensor<2x2x34x12xf64> {convseq.io = "y"}) {
