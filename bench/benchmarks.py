@@ -98,17 +98,19 @@ def ours(model, *args):
                      *map(str, args)])
 
 
-def predicted_gb(model, s, measured):
+def predicted_gb(model, system, s, measured):
     """The peak memory of a training step at length `s`, extrapolated from
     the last length `measured` = (S, peak MB) of the same model and system:
     activations grow linearly with S, and quadratically for materialized
-    attention scores (transformer). A configuration predicted above
+    attention scores (PyTorch's transformer; convseq's attention and its
+    gradient never store them). A configuration predicted above
     MEMORY_LIMIT_GB is skipped rather than left to the kernel's OOM killer
     on this 24 GiB machine."""
     if not measured:
         return 0.0
     last_s, last_mb = measured
-    power = 2 if model.startswith("transformer") else 1
+    quadratic = model.startswith("transformer") and system == "pytorch"
+    power = 2 if quadratic else 1
     return last_mb * (s / last_s) ** power / 1024
 
 
@@ -123,7 +125,7 @@ def training(models, lengths, repeats, with_pytorch):
             for system in ["convseq", "pytorch"]:
                 if system == "pytorch" and not with_pytorch:
                     continue
-                need = predicted_gb(model, s, measured.get(system))
+                need = predicted_gb(model, system, s, measured.get(system))
                 if need > MEMORY_LIMIT_GB:
                     row[system] = {"error": f"skipped: would need ~{need:.0f}"
                                             " GB of the machine's 24"}
