@@ -160,41 +160,77 @@ std::array<Value, 4> buildKeepWords(OpBuilder &b, Location loc,
       {broadcast(a.dropout->seed), broadcast(a.dropout->seedHigh)});
 }
 
+/// Adds feature `x` of the products of buildBlockProducts to `sums` (null:
+/// start them).
+void addBlockProductTerm(OpBuilder &b, Location loc, Value rowsSource,
+                         Value blockedT, Value x, Value batch, Value head,
+                         Value keyBlock, ArrayRef<Value> queryRows,
+                         MutableArrayRef<SmallVector<Value>> sums) {
+  auto type = cast<FloatType>(getElementTypeOrSelf(rowsSource));
+  SmallVector<Value> columns;
+  for (int64_t v = 0; v < kKeyVectors; ++v)
+    columns.push_back(vector::TransferReadOp::create(
+        b, loc, VectorType::get({kLanes}, type), blockedT,
+        ValueRange{batch, head, keyBlock, x,
+                   indexConstant(b, loc, v * kLanes)},
+        /*padding=*/std::nullopt, ArrayRef<bool>{true}));
+  for (auto [r, row] : llvm::enumerate(queryRows)) {
+    Value element = splat(
+        b, loc,
+        tensor::ExtractOp::create(b, loc, rowsSource,
+                                  ValueRange{batch, head, row, x}),
+        kLanes);
+    for (auto [sum, column] : llvm::zip(sums[r], columns))
+      sum = sum ? vector::FMAOp::create(b, loc, element, column, sum)
+                      .getResult()
+                : arith::MulFOp::create(b, loc, element, column).getResult();
+  }
+}
+
 /// For each row i of `queryRows` and key j of block `keyBlock`, the dot
 /// product of row i of `rowsSource` ([B, H, T, X]) and column j of
 /// `blockedT` ([B, H, S' / 32, X, 32]) of head (`batch`, `head`): per row,
 /// kKeyVectors vectors of 16 keys. Per feature x, each vector of 16 keys
 /// times a broadcast element of each row, the vectors read right before the
 /// rows use them, so that only the rows' sums stay live: q . K^T for the
-/// scores, dO . V^T for the gradient's dP.
+/// scores, dO . V^T for the gradient's dP. Unrolled over x (the forward's
+/// loop), or an `scf.for` over x carrying the sums (the gradient's, whose
+/// body is long enough that LLVM, given it unrolled, hoisted the row
+/// elements of all x to its top and spilled them).
 SmallVector<SmallVector<Value>>
 buildBlockProducts(OpBuilder &b, Location loc, Value rowsSource,
                    Value blockedT, int64_t size, Value batch, Value head,
-                   Value keyBlock, ArrayRef<Value> queryRows) {
-  auto type = cast<FloatType>(getElementTypeOrSelf(rowsSource));
+                   Value keyBlock, ArrayRef<Value> queryRows,
+                   bool unrolled = true) {
   SmallVector<SmallVector<Value>> sums(queryRows.size(),
                                        SmallVector<Value>(kKeyVectors));
-  for (int64_t x = 0; x < size; ++x) {
-    Value xIndex = indexConstant(b, loc, x);
-    SmallVector<Value> columns;
-    for (int64_t v = 0; v < kKeyVectors; ++v)
-      columns.push_back(vector::TransferReadOp::create(
-          b, loc, VectorType::get({kLanes}, type), blockedT,
-          ValueRange{batch, head, keyBlock, xIndex,
-                     indexConstant(b, loc, v * kLanes)},
-          /*padding=*/std::nullopt, ArrayRef<bool>{true}));
-    for (auto [r, row] : llvm::enumerate(queryRows)) {
-      Value element = splat(b, loc,
-                            tensor::ExtractOp::create(
-                                b, loc, rowsSource,
-                                ValueRange{batch, head, row, xIndex}),
-                            kLanes);
-      for (auto [sum, column] : llvm::zip(sums[r], columns))
-        sum = sum ? vector::FMAOp::create(b, loc, element, column, sum)
-                        .getResult()
-                  : arith::MulFOp::create(b, loc, element, column).getResult();
-    }
+  if (unrolled) {
+    for (int64_t x = 0; x < size; ++x)
+      addBlockProductTerm(b, loc, rowsSource, blockedT,
+                          indexConstant(b, loc, x), batch, head, keyBlock,
+                          queryRows, sums);
+    return sums;
   }
+  auto type = cast<FloatType>(getElementTypeOrSelf(rowsSource));
+  Value zeros = splat(b, loc, floatConstant(b, loc, type, 0.0), kLanes);
+  SmallVector<Value> init(queryRows.size() * kKeyVectors, zeros);
+  auto loop = scf::ForOp::create(
+      b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, size),
+      indexConstant(b, loc, 1), init,
+      [&](OpBuilder &nb, Location nl, Value x, ValueRange carried) {
+        SmallVector<SmallVector<Value>> partial;
+        for (size_t r = 0; r < queryRows.size(); ++r)
+          partial.emplace_back(carried.slice(r * kKeyVectors, kKeyVectors));
+        addBlockProductTerm(nb, nl, rowsSource, blockedT, x, batch, head,
+                            keyBlock, queryRows, partial);
+        SmallVector<Value> next;
+        for (ArrayRef<Value> row : partial)
+          llvm::append_range(next, row);
+        scf::YieldOp::create(nb, nl, next);
+      });
+  for (size_t r = 0; r < queryRows.size(); ++r)
+    for (int64_t v = 0; v < kKeyVectors; ++v)
+      sums[r][v] = loop.getResult(r * kKeyVectors + v);
   return sums;
 }
 
@@ -739,10 +775,10 @@ HeadGrads buildKeyBlockRows(OpBuilder &b, Location loc, const AttentionGrad &g,
   // The rows x 32 scores s and dP before dropout, dO . v.
   SmallVector<SmallVector<Value>> scores =
       buildBlockProducts(b, loc, a.query, a.keysT, a.headSize, batch, head,
-                         keyBlock, queryRows);
+                         keyBlock, queryRows, /*unrolled=*/false);
   SmallVector<SmallVector<Value>> gradDots =
       buildBlockProducts(b, loc, g.resultGrad, g.valuesT, a.valueSize, batch,
-                         head, keyBlock, queryRows);
+                         head, keyBlock, queryRows, /*unrolled=*/false);
 
   // P = exp(s - L) (s scaled, biased, causally masked: 0 where the forward's
   // was), the kept P scaled by 1 / (1 - rate) (Pd), and dS = P (dP - D)
@@ -820,29 +856,33 @@ HeadGrads buildKeyBlockRows(OpBuilder &b, Location loc, const AttentionGrad &g,
 
   // dV^T[f, keys] += sum_r dO[r, f] Pd[r, keys] and dK^T[e, keys] += sum_r
   // q[r, e] dS[r, keys]: the block's sums, 8 KiB each (f32), stay in L1.
-  // Each row element is read as a broadcast, a different op from the
-  // tensor.extract of the products above, so that CSE does not keep the
-  // 4 x 64 broadcasts alive (spilled) from there to here.
+  // Each row element is read as a broadcast.
   auto broadcastMap = AffineMap::get(
       4, 0, {getAffineConstantExpr(0, b.getContext())}, b.getContext());
   auto accumulate = [&](Value sums, Value rowsSource, int64_t size,
                         ArrayRef<SmallVector<Value>> weights) {
-    for (int64_t x = 0; x < size; ++x) {
-      Value xIndex = indexConstant(b, loc, x);
-      SmallVector<Value> elements;
-      for (Value i : queryRows)
-        elements.push_back(vector::TransferReadOp::create(
-            b, loc, vectorType, rowsSource, ValueRange{batch, head, i, xIndex},
-            /*padding=*/std::nullopt, broadcastMap, ArrayRef<bool>{true}));
-      for (int64_t v = 0; v < kKeyVectors; ++v) {
-        SmallVector<Value> indices = {c0, c0, keyBlock, xIndex, lanes[v]};
-        Value sum = read(sums, indices, kLanes);
-        for (int64_t r = 0; r < kGradRows; ++r)
-          sum = vector::FMAOp::create(b, loc, elements[r], weights[r][v], sum);
-        sums = write(sum, sums, indices);
-      }
+    // An scf.for over x, like the products (unrolled, LLVM kept the row
+    // elements of every x live across the block).
+    auto loop = scf::ForOp::create(b, loc, c0, indexConstant(b, loc, size),
+                                   indexConstant(b, loc, 1), sums);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value x = loop.getInductionVar();
+    Value partial = loop.getRegionIterArgs()[0];
+    SmallVector<Value> elements;
+    for (Value i : queryRows)
+      elements.push_back(vector::TransferReadOp::create(
+          b, loc, vectorType, rowsSource, ValueRange{batch, head, i, x},
+          /*padding=*/std::nullopt, broadcastMap, ArrayRef<bool>{true}));
+    for (int64_t v = 0; v < kKeyVectors; ++v) {
+      SmallVector<Value> indices = {c0, c0, keyBlock, x, lanes[v]};
+      Value sum = read(partial, indices, kLanes);
+      for (int64_t r = 0; r < kGradRows; ++r)
+        sum = vector::FMAOp::create(b, loc, elements[r], weights[r][v], sum);
+      partial = write(sum, partial, indices);
     }
-    return sums;
+    scf::YieldOp::create(b, loc, partial);
+    return loop.getResult(0);
   };
   grads.valuesT =
       accumulate(grads.valuesT, g.resultGrad, a.valueSize, kept);

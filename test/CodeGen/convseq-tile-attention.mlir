@@ -158,7 +158,8 @@ func.func @kept(%q1: tensor<2x2x1x4xf32>, %k: tensor<2x2x?x4xf32>, %q: tensor<2x
 // scores and dP = dO . v as in the forward, P = exp(s - L), the same dropout
 // mask, then dV^T and dK^T of the block (read as broadcasts, accumulated in
 // the head's blocked [S' / 32, F or E, 32]) and the four rows of dQ (in
-// registers, a key's row times a broadcast dS each). No [B, H, T, S]
+// registers, a key's row times a broadcast dS each). The products and the
+// dK^T, dV^T sums are loops over E or F, not unrolled. No [B, H, T, S]
 // tensor is built.
 // CHECK-LABEL: func.func @grad(
 // CHECK-SAME:    %[[Q:[^:]+]]: tensor<?x2x?x4xf32>, %[[K:[^:]+]]: tensor<?x2x?x4xf32>, %[[V:[^:]+]]: tensor<?x2x?x20xf32>, %[[DO:[^:]+]]: tensor<?x2x?x20xf32>
@@ -182,21 +183,26 @@ func.func @kept(%q1: tensor<2x2x1x4xf32>, %k: tensor<2x2x?x4xf32>, %q: tensor<2x
 // CHECK:             arith.maxsi %[[FIRST]], %c0
 // CHECK:             %[[START:.+]] = arith.muli %{{.+}}, %c4
 // CHECK:             scf.for %[[ROW:.+]] = %[[START]] to %[[TP]] step %c4 iter_args(
-// CHECK:               vector.transfer_read %[[KT]][%[[B]], %[[H]], %[[KB]], %c0, %c0]
-// CHECK:               tensor.extract %[[QP]][%[[B]], %[[H]], %[[ROW]], %c0]
-// CHECK:               vector.transfer_read %[[VT]][%[[B]], %[[H]], %[[KB]], %c0, %c0]
-// CHECK:               tensor.extract %[[DOP]][%[[B]], %[[H]], %[[ROW]], %c0]
+// CHECK:               scf.for %[[E:.+]] = %c0 to %c4 step %c1 iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:                 vector.transfer_read %[[KT]][%[[B]], %[[H]], %[[KB]], %[[E]], %c0]
+// CHECK:                 tensor.extract %[[QP]][%[[B]], %[[H]], %[[ROW]], %[[E]]]
+// CHECK-COUNT-8:         vector.fma
+// CHECK:               scf.for %[[F:.+]] = %c0 to %c20 step %c1 iter_args(
+// CHECK:                 vector.transfer_read %[[VT]][%[[B]], %[[H]], %[[KB]], %[[F]], %c0]
+// CHECK:                 tensor.extract %[[DOP]][%[[B]], %[[H]], %[[ROW]], %[[F]]]
 // CHECK:               arith.mului_extended
 // CHECK:               tensor.extract %[[STATS]]#0[%[[B]], %[[H]], %[[ROW]]]
 // CHECK:               tensor.extract %[[STATS]]#1[%[[B]], %[[H]], %[[ROW]]]
 // CHECK:               math.exp
 // CHECK:               arith.cmpi uge
-// CHECK:               vector.transfer_read %[[DOP]][%[[B]], %[[H]], %[[ROW]], %c0], %{{.+}} {in_bounds = [true], permutation_map = #{{.+}}} : tensor<?x2x?x20xf32>, vector<16xf32>
-// CHECK:               vector.transfer_read %{{.+}}[%c0, %c0, %[[KB]], %c0, %c0]{{.+}} : tensor<1x1x?x20x32xf32>, vector<16xf32>
-// CHECK-COUNT-4:       vector.fma
-// CHECK:               vector.transfer_write %{{.+}}, %{{.+}}[%c0, %c0, %[[KB]], %c0, %c0]{{.+}} : vector<16xf32>, tensor<1x1x?x20x32xf32>
-// CHECK:               vector.transfer_read %[[QP]][%[[B]], %[[H]], %[[ROW]], %c0], %{{.+}} {in_bounds = [true], permutation_map = #{{.+}}} : tensor<?x2x?x4xf32>, vector<16xf32>
-// CHECK:               vector.transfer_write %{{.+}}, %{{.+}}[%c0, %c0, %[[KB]], %c0, %c0]{{.+}} : vector<16xf32>, tensor<1x1x?x4x32xf32>
+// CHECK:               scf.for %[[F2:.+]] = %c0 to %c20 step %c1 iter_args(%{{.+}} = %{{.+}}) -> (tensor<1x1x?x20x32xf32>)
+// CHECK:                 vector.transfer_read %[[DOP]][%[[B]], %[[H]], %[[ROW]], %[[F2]]], %{{.+}} {in_bounds = [true], permutation_map = #{{.+}}} : tensor<?x2x?x20xf32>, vector<16xf32>
+// CHECK:                 vector.transfer_read %{{.+}}[%c0, %c0, %[[KB]], %[[F2]], %c0]{{.+}} : tensor<1x1x?x20x32xf32>, vector<16xf32>
+// CHECK-COUNT-4:         vector.fma
+// CHECK:                 vector.transfer_write %{{.+}}, %{{.+}}[%c0, %c0, %[[KB]], %[[F2]], %c0]{{.+}} : vector<16xf32>, tensor<1x1x?x20x32xf32>
+// CHECK:               scf.for %[[E2:.+]] = %c0 to %c4 step %c1 iter_args(%{{.+}} = %{{.+}}) -> (tensor<1x1x?x4x32xf32>)
+// CHECK:                 vector.transfer_read %[[QP]][%[[B]], %[[H]], %[[ROW]], %[[E2]]], %{{.+}} {in_bounds = [true], permutation_map = #{{.+}}} : tensor<?x2x?x4xf32>, vector<16xf32>
+// CHECK:                 vector.transfer_write %{{.+}}, %{{.+}}[%c0, %c0, %[[KB]], %[[E2]], %c0]{{.+}} : vector<16xf32>, tensor<1x1x?x4x32xf32>
 // CHECK:               vector.transfer_read %{{.+}}[%c0, %c0, %[[ROW]], %c0]{{.+}} : tensor<1x1x?x4xf32>, vector<4xf32>
 // CHECK:               vector.transfer_read %[[KP]][%[[B]], %[[H]], %[[KEY]], %c0]{{.+}} : tensor<?x2x?x4xf32>, vector<4xf32>
 // CHECK-COUNT-4:       vector.fma {{.+}} : vector<4xf32>
