@@ -55,8 +55,8 @@ constexpr int64_t kGradRows = kPhiloxRowsPerEvaluation;
 struct Attention {
   Value query; // [B, H, T, E] (the gradient's: zero padded to [B, H, T', E])
   // [B, H, S' / 32, E, 32], S' = S rounded up to kKeyBlock, zero padded:
-  // each block of keys transposed, so that its E x 32 scores are read from
-  // 8 KiB in a row (f32) and stay in L1 while the gradient reuses them.
+  // each block of keys transposed, so that a block's E x 32 part of K^T is
+  // 8 KiB in a row (f32) and stays in L1 while the gradient reuses it.
   Value keysT;
   Value values; // [B, H, S, F], as it is
   Value bias;   // [B, S']: 0 for a real key, -inf for masked and padding
@@ -72,7 +72,8 @@ struct Attention {
   // kept by word i mod 4 of the evaluation for counter (j, g, stream, step),
   // g = (b H + h) ceil(T / 4) + i / 4. Unset without dropout.
   std::optional<DropoutKey> dropout;
-  Value heads, rowGroups; // H and ceil(T / 4) (with dropout)
+  Value heads;            // H
+  Value rowGroups;        // ceil(T / 4), with dropout
 };
 
 Value splat(OpBuilder &b, Location loc, Value scalar, int64_t lanes) {
