@@ -138,6 +138,19 @@ SmallVector<int64_t> chunkWidths(int64_t size) {
   return widths;
 }
 
+/// The dropout's group (i32) of query row `row` of head (`batch`, `head`):
+/// g = (b H + h) ceil(T / 4) + i / 4.
+Value buildRowGroup(OpBuilder &b, Location loc, const Attention &a,
+                    Value batch, Value head, Value row) {
+  Value batchHead = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, batch, a.heads), head);
+  Value group = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, batchHead, a.rowGroups),
+      arith::DivUIOp::create(b, loc, row,
+                             indexConstant(b, loc, kPhiloxRowsPerEvaluation)));
+  return arith::IndexCastUIOp::create(b, loc, b.getI32Type(), group);
+}
+
 /// The four Philox words of the kLanes keys from `firstKey` on for the rows
 /// of group `group` (i32): vectors of i32.
 std::array<Value, 4> buildKeepWords(OpBuilder &b, Location loc,
@@ -279,17 +292,10 @@ RowFold buildRows(OpBuilder &b, Location loc, const Attention &a, Value batch,
   bool sharedWords = rows % 4 == 0;
   SmallVector<Value> rowGroups;
   if (a.dropout) {
-    Value batchHead = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, batch, a.heads), head);
-    Value groupsBefore = arith::MulIOp::create(b, loc, batchHead, a.rowGroups);
-    for (int64_t r = 0; r < rows; ++r) {
-      Value i = arith::AddIOp::create(b, loc, row, indexConstant(b, loc, r));
-      Value group = arith::AddIOp::create(
-          b, loc, groupsBefore,
-          arith::DivUIOp::create(b, loc, i, indexConstant(b, loc, 4)));
-      rowGroups.push_back(
-          arith::IndexCastUIOp::create(b, loc, b.getI32Type(), group));
-    }
+    for (int64_t r = 0; r < rows; ++r)
+      rowGroups.push_back(buildRowGroup(
+          b, loc, a, batch, head,
+          arith::AddIOp::create(b, loc, row, indexConstant(b, loc, r))));
   }
 
   // Loop-carried per row: the running maximum, the running sum and the
@@ -796,12 +802,7 @@ HeadGrads buildKeyBlockRows(OpBuilder &b, Location loc, const AttentionGrad &g,
   // multiple of 4): row r takes its word r.
   SmallVector<std::array<Value, 4>> words;
   if (a.dropout) {
-    Value batchHead = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, batch, a.heads), head);
-    Value group = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, batchHead, a.rowGroups),
-        arith::DivUIOp::create(b, loc, row, indexConstant(b, loc, kGradRows)));
-    group = arith::IndexCastUIOp::create(b, loc, b.getI32Type(), group);
+    Value group = buildRowGroup(b, loc, a, batch, head, row);
     for (int64_t v = 0; v < kKeyVectors; ++v)
       words.push_back(buildKeepWords(b, loc, a, firstKeys[v], group));
   }
