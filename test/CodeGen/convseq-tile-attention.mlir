@@ -1,4 +1,5 @@
 // RUN: convseq-opt %s --pass-pipeline='builtin.module(func.func(convseq-tile-attention{rows=2}),canonicalize,cse)' | FileCheck %s
+// RUN: convseq-opt %s --pass-pipeline='builtin.module(func.func(convseq-tile-attention{gradients=false}))' | FileCheck %s --check-prefix=NOGRAD
 
 // Masked keys: K is padded with zeros to a multiple of 32 keys and each
 // block of 32 keys transposed once, [B, H, S' / 32, E, 32]; the mask becomes
@@ -161,6 +162,12 @@ func.func @kept(%q1: tensor<2x2x1x4xf32>, %k: tensor<2x2x?x4xf32>, %q: tensor<2x
 // registers, a key's row times a broadcast dS each). The products and the
 // dK^T, dV^T sums are loops over E or F, not unrolled. No [B, H, T, S]
 // tensor is built.
+// With gradients=false (the CPU pipeline's tile-attention-grad=false) the
+// gradient keeps the reference lowering.
+// NOGRAD-LABEL: func.func @grad(
+// NOGRAD:         convseq.dot_product_attention_grad
+// NOGRAD-NOT:     scf.forall
+// NOGRAD:         return
 // CHECK-LABEL: func.func @grad(
 // CHECK-SAME:    %[[Q:[^:]+]]: tensor<?x2x?x4xf32>, %[[K:[^:]+]]: tensor<?x2x?x4xf32>, %[[V:[^:]+]]: tensor<?x2x?x20xf32>, %[[DO:[^:]+]]: tensor<?x2x?x20xf32>
 // CHECK-NOT:     tensor<?x2x?x?xf32>
