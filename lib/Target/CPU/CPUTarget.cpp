@@ -113,7 +113,8 @@ void splitLongBlocks(llvm::Module &module, unsigned limit) {
 LogicalResult mlir::convseq::emitCPUCode(ModuleOp module,
                                          const CPUTargetOptions &options,
                                          CPUOutputKind kind,
-                                         llvm::raw_pwrite_stream &os) {
+                                         llvm::raw_pwrite_stream &os,
+                                         TimingScope &timing) {
   FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
       createTargetMachine(module, options.cpu,
                           options.optimize ? llvm::CodeGenOptLevel::Aggressive
@@ -122,18 +123,22 @@ LogicalResult mlir::convseq::emitCPUCode(ModuleOp module,
     return failure();
 
   llvm::LLVMContext context;
+  TimingScope translation = timing.nest("Translation to LLVM IR");
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context);
   if (!llvmModule)
     return module.emitError("translation to LLVM IR failed");
+  translation.stop();
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   llvmModule->setDataLayout((*machine)->createDataLayout());
   // Optimized code keeps its blocks: it is model code whose unrolled loop
   // bodies instruction scheduling sees whole.
+  TimingScope optimization = timing.nest("LLVM IR optimization");
   if (options.optimize)
     optimize(*llvmModule, **machine);
   else
     splitLongBlocks(*llvmModule, /*limit=*/2000);
+  optimization.stop();
 
   if (kind == CPUOutputKind::LLVMIR) {
     llvmModule->print(os, nullptr);
@@ -145,6 +150,7 @@ LogicalResult mlir::convseq::emitCPUCode(ModuleOp module,
                                           ? llvm::CodeGenFileType::ObjectFile
                                           : llvm::CodeGenFileType::AssemblyFile))
     return module.emitError("the target cannot emit this file type");
+  TimingScope emission = timing.nest("LLVM code generation");
   codegen.run(*llvmModule);
   return success();
 }

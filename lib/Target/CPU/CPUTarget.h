@@ -4,6 +4,7 @@
 #define CONVSEQ_LIB_TARGET_CPU_CPUTARGET_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
@@ -31,9 +32,12 @@ bool cpuHasAVX512(StringRef cpu);
 /// Translates `module` (LLVM dialect, from the convseq-to-llvm-cpu or
 /// convseq-to-llvm-cuda pipeline) to LLVM IR, optimizes it for the target
 /// CPU (unless told not to) and writes it as LLVM IR, assembly or an object
-/// file. Problems are reported on `module`.
+/// file. Problems are reported on `module`. The translation, LLVM's
+/// optimization and its code generation are timed in scopes nested in
+/// `timing` (convseqc --mlir-timing).
 LogicalResult emitCPUCode(ModuleOp module, const CPUTargetOptions &options,
-                          CPUOutputKind kind, llvm::raw_pwrite_stream &os);
+                          CPUOutputKind kind, llvm::raw_pwrite_stream &os,
+                          TimingScope &timing);
 
 /// Writes the C header describing the packed entry points of `module`
 /// (convseq IR, before lowering): for each `convseq_<entry>(void **args)`,
