@@ -129,9 +129,21 @@ LogicalResult DotProductAttentionGradOp::verify() {
           getCausal(), getDropout().convertToDouble(), getSeed() != nullptr)))
     return failure();
   ArrayRef<int64_t> q = getQuery().getType().getShape();
-  return checkShape(op, "result_grad", getResultGrad(),
-                    {q[0], q[1], q[2], getValue().getType().getDimSize(3)},
-                    "[B, H, T, F]");
+  SmallVector<int64_t> resultShape = {q[0], q[1], q[2],
+                                      getValue().getType().getDimSize(3)};
+  if (failed(checkShape(op, "result_grad", getResultGrad(), resultShape,
+                        "[B, H, T, F]")))
+    return failure();
+  Value output = getOutput();
+  if (!output)
+    return success();
+  if (failed(checkShape(op, "output", output, resultShape, "[B, H, T, F]")))
+    return failure();
+  if (tensorType(output).getElementType() !=
+      getQuery().getType().getElementType())
+    return emitOpError("expects 'output' of the query's element type, got ")
+           << output.getType();
+  return success();
 }
 
 LogicalResult CrossEntropyGradOp::verify() {

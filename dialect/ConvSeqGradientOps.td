@@ -288,6 +288,10 @@ def ConvSeq_DotProductAttentionGradOp : ConvSeq_Op<"dot_product_attention_grad",
     dQ = scale dS K                        dK = scale dS^T Q
     ```
 
+    `output`, optional, is the forward op's result O ([B, H, T, F]): then
+    rowsum(dP * P) = rowsum(dO * O) needs no second pass over the values
+    (the VJP passes it; kernels may use it or not).
+
     ```mlir
     %dq, %dk, %dv = convseq.dot_product_attention_grad %q, %k, %v, %do
         key_mask %m : (tensor<2x4x8x16xf32>, tensor<2x4x32x16xf32>,
@@ -301,6 +305,7 @@ def ConvSeq_DotProductAttentionGradOp : ConvSeq_Op<"dot_product_attention_grad",
     ConvSeq_FloatTensor:$key,
     ConvSeq_FloatTensor:$value,
     ConvSeq_FloatTensor:$result_grad,
+    Optional<ConvSeq_FloatTensor>:$output,
     Optional<ConvSeq_MaskTensor>:$key_mask,
     Optional<I64>:$seed,
     Optional<I64>:$step,
@@ -313,8 +318,8 @@ def ConvSeq_DotProductAttentionGradOp : ConvSeq_Op<"dot_product_attention_grad",
                       ConvSeq_FloatTensor:$key_grad,
                       ConvSeq_FloatTensor:$value_grad);
   let assemblyFormat = [{
-    $query `,` $key `,` $value `,` $result_grad (`key_mask` $key_mask^)?
-    (`rng` `(` $seed^ `,` $step `)`)? attr-dict `:`
+    $query `,` $key `,` $value `,` $result_grad (`output` $output^)?
+    (`key_mask` $key_mask^)? (`rng` `(` $seed^ `,` $step `)`)? attr-dict `:`
     functional-type(operands, results)
   }];
   let extraClassDeclaration = [{

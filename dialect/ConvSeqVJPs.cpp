@@ -262,7 +262,8 @@ SmallVector<Value> DotProductAttentionOp::buildVJP(OpBuilder &b,
   auto grad = DotProductAttentionGradOp::create(
       b, getLoc(),
       TypeRange{getQuery().getType(), getKey().getType(), getValue().getType()},
-      getQuery(), getKey(), getValue(), resultGradients[0], getKeyMask(),
+      getQuery(), getKey(), getValue(), resultGradients[0], getResult(),
+      getKeyMask(),
       getSeed(), getStep(), getScaleAttr(), getCausalAttr(), getDropoutAttr(),
       getStreamAttr());
   for (unsigned i = 0; i < 3; ++i)

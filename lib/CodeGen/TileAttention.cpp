@@ -250,18 +250,23 @@ buildBlockProducts(OpBuilder &b, Location loc, Value rowsSource,
 
 /// What the walk over the keys gives each of a block's query rows.
 struct RowFold {
-  /// The output: F values as vectors of `chunkWidths(F)`.
+  /// The output: F values as vectors of `chunkWidths(F)` (none when only
+  /// the statistics were asked for).
   SmallVector<SmallVector<Value>> values;
   /// log(sum_j exp(s_j)) of the scaled, masked scores (before dropout): P =
   /// exp(s - L). +inf for a row without a visible key, so that its P is 0.
   SmallVector<Value> logSumExp;
 };
 
-/// The output of `rows` query rows from `row` on of head (`batch`, `head`).
+/// The output of `rows` query rows from `row` on of head (`batch`, `head`);
+/// without `withValues`, only their log-sum-exp: the walk over the keys then
+/// reads no values and draws no dropout mask.
 RowFold buildRows(OpBuilder &b, Location loc, const Attention &a, Value batch,
-                  Value head, Value row, int64_t rows) {
+                  Value head, Value row, int64_t rows, bool withValues = true) {
   FloatType type = a.elementType;
-  SmallVector<int64_t> widths = chunkWidths(a.valueSize);
+  SmallVector<int64_t> widths;
+  if (withValues)
+    widths = chunkWidths(a.valueSize);
   Value zero = floatConstant(b, loc, type, 0.0);
   Value negInf =
       floatConstant(b, loc, type, -std::numeric_limits<double>::infinity());
@@ -291,7 +296,7 @@ RowFold buildRows(OpBuilder &b, Location loc, const Attention &a, Value batch,
   // row evaluates its own and selects word i mod 4.
   bool sharedWords = rows % 4 == 0;
   SmallVector<Value> rowGroups;
-  if (a.dropout) {
+  if (a.dropout && withValues) {
     for (int64_t r = 0; r < rows; ++r)
       rowGroups.push_back(buildRowGroup(
           b, loc, a, batch, head,
@@ -415,7 +420,7 @@ RowFold buildRows(OpBuilder &b, Location loc, const Attention &a, Value batch,
         // Dropout: the sums are of the probabilities; the values are
         // weighted by the kept ones (scaled by 1 / (1 - rate) after the
         // loop).
-        if (a.dropout) {
+        if (a.dropout && withValues) {
           for (int64_t v = 0; v < kKeyVectors; ++v) {
             std::array<Value, 4> words;
             for (int64_t r = 0; r < rows; ++r) {
@@ -434,7 +439,7 @@ RowFold buildRows(OpBuilder &b, Location loc, const Attention &a, Value batch,
         // out += P V: per key, each vector of its values times a broadcast
         // probability, for every row. V is not padded: the padding keys,
         // whose probability is 0, read the last key's values.
-        for (int64_t j = 0; j < kKeyBlock; ++j) {
+        for (int64_t j = 0; withValues && j < kKeyBlock; ++j) {
           Value position = arith::MinSIOp::create(
               nb, nl,
               arith::AddIOp::create(nb, nl, key, indexConstant(nb, nl, j)),
@@ -480,7 +485,8 @@ RowFold buildRows(OpBuilder &b, Location loc, const Attention &a, Value batch,
     for (auto [c, width] : llvm::enumerate(widths))
       chunks.push_back(arith::MulFOp::create(b, loc, state[2 + c],
                                              splat(b, loc, inverse, width)));
-    fold.values.push_back(chunks);
+    if (withValues)
+      fold.values.push_back(chunks);
     // The sum is of exp(s - max) (max finite once sum > 0).
     fold.logSumExp.push_back(arith::SelectOp::create(
         b, loc, positive,
@@ -669,13 +675,16 @@ struct AttentionGrad {
   Attention a;
   Value paddedQueries; // T'
   Value resultGrad;    // dO: [B, H, T', F], zero padded
+  Value output;        // O: [B, H, T', F], zero padded, or null if not given
   Value valuesT;       // [B, H, S' / 32, F, 32], like the forward's keysT
   Value logSumExp;     // L: [B, H, T']
   Value rowDot;        // D = dO . O = sum_j P dP: [B, H, T']
 };
 
 /// L and D of every query row: `scf.forall` over (batch, head, block of
-/// kGradRows rows), each block the forward's walk over the keys. The
+/// kGradRows rows), each block the forward's walk over the keys. With the
+/// forward's output O given, the walk forms L alone (one product per key
+/// instead of two) and D = dO . O reads O; without, it recomputes O. The
 /// padding rows' D is 0 (their dO is), so they add nothing to dK and dV.
 std::pair<Value, Value> buildRowStatistics(OpBuilder &b, Location loc,
                                            const AttentionGrad &g) {
@@ -696,17 +705,22 @@ std::pair<Value, Value> buildRowStatistics(OpBuilder &b, Location loc,
   Value batch = ivs[0], head = ivs[1];
   Value row = arith::MulIOp::create(b, loc, ivs[2],
                                     indexConstant(b, loc, kGradRows));
-  RowFold fold = buildRows(b, loc, a, batch, head, row, kGradRows);
+  RowFold fold = buildRows(b, loc, a, batch, head, row, kGradRows,
+                           /*withValues=*/!g.output);
 
   SmallVector<Value> dots;
   for (int64_t r = 0; r < kGradRows; ++r) {
     Value i = arith::AddIOp::create(b, loc, row, indexConstant(b, loc, r));
-    Value dot;
-    for (auto [c, out] : llvm::enumerate(fold.values[r])) {
-      Value grad = vector::TransferReadOp::create(
-          b, loc, cast<VectorType>(out.getType()), g.resultGrad,
+    auto read = [&](Value source, int64_t c, int64_t width) -> Value {
+      return vector::TransferReadOp::create(
+          b, loc, VectorType::get({width}, a.elementType), source,
           ValueRange{batch, head, i, indexConstant(b, loc, c * kLanes)},
           /*padding=*/std::nullopt, ArrayRef<bool>{true});
+    };
+    Value dot;
+    for (auto [c, width] : llvm::enumerate(chunkWidths(a.valueSize))) {
+      Value out = g.output ? read(g.output, c, width) : fold.values[r][c];
+      Value grad = read(g.resultGrad, c, width);
       Value partial = vector::ReductionOp::create(
           b, loc, vector::CombiningKind::ADD,
           arith::MulFOp::create(b, loc, out, grad));
@@ -1026,6 +1040,8 @@ SmallVector<Value> tileAttentionGrad(OpBuilder &b,
       groupRows);
   a.query = padRows(b, loc, op.getQuery(), g.paddedQueries);
   g.resultGrad = padRows(b, loc, op.getResultGrad(), g.paddedQueries);
+  if (Value output = op.getOutput())
+    g.output = padRows(b, loc, output, g.paddedQueries);
   g.valuesT = blockTransposed(
       b, loc, padRows(b, loc, op.getValue(), a.paddedKeys), a.keyBlocks);
   std::tie(g.logSumExp, g.rowDot) = buildRowStatistics(b, loc, g);

@@ -228,6 +228,29 @@ func.func @grad(%q: tensor<?x2x?x4xf32>, %k: tensor<?x2x?x4xf32>, %v: tensor<?x2
   return %dq, %dk, %dv : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x20xf32>
 }
 
+// Given the forward's output O (as the VJP passes it), the row pass walks
+// the keys for L alone: its loop carries only each row's maximum and sum
+// (no value accumulators), reads no V and draws no dropout mask, and D =
+// dO . O reads the zero-padded O.
+// CHECK-LABEL: func.func @grad_output(
+// CHECK-SAME:    %[[V:[^:]+]]: tensor<?x2x?x20xf32>, %[[DO:[^:]+]]: tensor<?x2x?x20xf32>, %[[O:[^:]+]]: tensor<?x2x?x20xf32>
+// CHECK:         %[[OP:.+]] = tensor.insert_slice %[[O]] into
+// CHECK:         scf.forall ({{.+}}) -> (tensor<?x2x?xf32>, tensor<?x2x?xf32>)
+// CHECK:           scf.for {{.+}} -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK-NOT:         arith.mului_extended
+// CHECK-NOT:         vector.transfer_read %[[V]]
+// CHECK:             scf.yield {{.+}} : f32, f32, f32, f32, f32, f32, f32, f32
+// CHECK-COUNT-4:   math.log
+// CHECK:           vector.transfer_read %[[OP]]
+// CHECK:         scf.forall
+func.func @grad_output(%q: tensor<?x2x?x4xf32>, %k: tensor<?x2x?x4xf32>, %v: tensor<?x2x?x20xf32>, %do: tensor<?x2x?x20xf32>, %o: tensor<?x2x?x20xf32>, %s: i64, %t: i64)
+    -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x20xf32>) {
+  %dq, %dk, %dv = convseq.dot_product_attention_grad %q, %k, %v, %do output %o rng(%s, %t) {causal, dropout = 0.1 : f64}
+      : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x20xf32>, tensor<?x2x?x20xf32>, tensor<?x2x?x20xf32>, i64, i64)
+      -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x20xf32>)
+  return %dq, %dk, %dv : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x20xf32>
+}
+
 // The gradient of a decoder step's few queries, or of heads too long to
 // unroll, keeps the reference lowering.
 // CHECK-LABEL: func.func @grad_kept(

@@ -7,10 +7,12 @@
 // keeps. 70 queries are 17 groups of four and two padding rows; 37, 50, 70
 // and 90 keys end their last block of 32 partway; E = 20 (a 16-lane and a
 // 4-lane vector of dQ) and F = 6. With dropout the loops must draw the
-// reference's mask element for element. Each case prints, for dQ, dK and
-// dV in turn, how many elements differ by more than 2e-6 (1 + |reference|),
-// then the sum of |reference| (which shows the gradients are not all
-// zeros).
+// reference's mask element for element. @fused_*_output also take the
+// forward's output O (from convseq.dot_product_attention, as the VJP passes
+// it), so that their row pass forms L alone and D from O. Each case prints,
+// for dQ, dK and dV in turn, how many elements differ by more than 2e-6
+// (1 + |reference|), then the sum of |reference| (which shows the gradients
+// are not all zeros): first for @fused_*, then for @fused_*_output.
 //
 // RUN: convseq-opt %s --convseq-tile-attention="min-rows=100" \
 // RUN:   | FileCheck %s --check-prefix=TILED
@@ -42,7 +44,19 @@
 // CHECK-NEXT: 311
 // CHECK-NEXT: 0
 // CHECK-NEXT: 524
+// CHECK-NEXT: 0
+// CHECK-NEXT: 296
+// CHECK-NEXT: 0
+// CHECK-NEXT: 311
+// CHECK-NEXT: 0
+// CHECK-NEXT: 524
 // Causal self-attention, 70 queries and keys.
+// CHECK-NEXT: 0
+// CHECK-NEXT: 300
+// CHECK-NEXT: 0
+// CHECK-NEXT: 316
+// CHECK-NEXT: 0
+// CHECK-NEXT: 471
 // CHECK-NEXT: 0
 // CHECK-NEXT: 300
 // CHECK-NEXT: 0
@@ -56,7 +70,19 @@
 // CHECK-NEXT: 216
 // CHECK-NEXT: 0
 // CHECK-NEXT: 387
+// CHECK-NEXT: 0
+// CHECK-NEXT: 203
+// CHECK-NEXT: 0
+// CHECK-NEXT: 216
+// CHECK-NEXT: 0
+// CHECK-NEXT: 387
 // Causal, 70 queries and 90 keys: the first block of keys is seen by every row.
+// CHECK-NEXT: 0
+// CHECK-NEXT: 285
+// CHECK-NEXT: 0
+// CHECK-NEXT: 310
+// CHECK-NEXT: 0
+// CHECK-NEXT: 547
 // CHECK-NEXT: 0
 // CHECK-NEXT: 285
 // CHECK-NEXT: 0
@@ -70,7 +96,19 @@
 // CHECK-NEXT: 154
 // CHECK-NEXT: 0
 // CHECK-NEXT: 263
+// CHECK-NEXT: 0
+// CHECK-NEXT: 147
+// CHECK-NEXT: 0
+// CHECK-NEXT: 154
+// CHECK-NEXT: 0
+// CHECK-NEXT: 263
 // Causal with dropout (rate 0.25): the same mask as the reference's.
+// CHECK-NEXT: 0
+// CHECK-NEXT: 339
+// CHECK-NEXT: 0
+// CHECK-NEXT: 429
+// CHECK-NEXT: 0
+// CHECK-NEXT: 482
 // CHECK-NEXT: 0
 // CHECK-NEXT: 339
 // CHECK-NEXT: 0
@@ -95,6 +133,14 @@ func.func @fused_masked(%q: !q_dyn, %k: !k_dyn, %v: !v_dyn, %do: !o_dyn, %m: ten
   return %dq, %dk, %dv : !q_dyn, !k_dyn, !v_dyn
 }
 
+func.func @fused_masked_output(%q: !q_dyn, %k: !k_dyn, %v: !v_dyn, %do: !o_dyn, %m: tensor<2x?xi1>) -> (!q_dyn, !k_dyn, !v_dyn) {
+  %o = convseq.dot_product_attention %q, %k, %v key_mask %m
+      : (!q_dyn, !k_dyn, !v_dyn, tensor<2x?xi1>) -> !o_dyn
+  %dq, %dk, %dv = convseq.dot_product_attention_grad %q, %k, %v, %do output %o key_mask %m
+      : (!q_dyn, !k_dyn, !v_dyn, !o_dyn, !o_dyn, tensor<2x?xi1>) -> (!q_dyn, !k_dyn, !v_dyn)
+  return %dq, %dk, %dv : !q_dyn, !k_dyn, !v_dyn
+}
+
 func.func @reference_masked(%q: !q70, %k: !k_dyn, %v: !v_dyn, %do: !o70, %m: tensor<2x?xi1>) -> (!q70, !k_dyn, !v_dyn) {
   %dq, %dk, %dv = convseq.dot_product_attention_grad %q, %k, %v, %do key_mask %m
       : (!q70, !k_dyn, !v_dyn, !o70, tensor<2x?xi1>) -> (!q70, !k_dyn, !v_dyn)
@@ -107,6 +153,14 @@ func.func @fused_causal(%q: !q_dyn, %k: !k_dyn, %v: !v_dyn, %do: !o_dyn) -> (!q_
   return %dq, %dk, %dv : !q_dyn, !k_dyn, !v_dyn
 }
 
+func.func @fused_causal_output(%q: !q_dyn, %k: !k_dyn, %v: !v_dyn, %do: !o_dyn) -> (!q_dyn, !k_dyn, !v_dyn) {
+  %o = convseq.dot_product_attention %q, %k, %v {causal}
+      : (!q_dyn, !k_dyn, !v_dyn) -> !o_dyn
+  %dq, %dk, %dv = convseq.dot_product_attention_grad %q, %k, %v, %do output %o {causal}
+      : (!q_dyn, !k_dyn, !v_dyn, !o_dyn, !o_dyn) -> (!q_dyn, !k_dyn, !v_dyn)
+  return %dq, %dk, %dv : !q_dyn, !k_dyn, !v_dyn
+}
+
 func.func @reference_causal(%q: !q70, %k: !k_dyn, %v: !v_dyn, %do: !o70) -> (!q70, !k_dyn, !v_dyn) {
   %dq, %dk, %dv = convseq.dot_product_attention_grad %q, %k, %v, %do {causal}
       : (!q70, !k_dyn, !v_dyn, !o70) -> (!q70, !k_dyn, !v_dyn)
@@ -116,6 +170,14 @@ func.func @reference_causal(%q: !q70, %k: !k_dyn, %v: !v_dyn, %do: !o70) -> (!q7
 func.func @fused_dropout(%q: !q_dyn, %k: !k_dyn, %v: !v_dyn, %do: !o_dyn, %seed: i64, %step: i64) -> (!q_dyn, !k_dyn, !v_dyn) {
   %dq, %dk, %dv = convseq.dot_product_attention_grad %q, %k, %v, %do rng(%seed, %step) {causal, dropout = 0.25 : f64, stream = 3 : i64}
       : (!q_dyn, !k_dyn, !v_dyn, !o_dyn, i64, i64) -> (!q_dyn, !k_dyn, !v_dyn)
+  return %dq, %dk, %dv : !q_dyn, !k_dyn, !v_dyn
+}
+
+func.func @fused_dropout_output(%q: !q_dyn, %k: !k_dyn, %v: !v_dyn, %do: !o_dyn, %seed: i64, %step: i64) -> (!q_dyn, !k_dyn, !v_dyn) {
+  %o = convseq.dot_product_attention %q, %k, %v rng(%seed, %step) {causal, dropout = 0.25 : f64, stream = 3 : i64}
+      : (!q_dyn, !k_dyn, !v_dyn, i64, i64) -> !o_dyn
+  %dq, %dk, %dv = convseq.dot_product_attention_grad %q, %k, %v, %do output %o rng(%seed, %step) {causal, dropout = 0.25 : f64, stream = 3 : i64}
+      : (!q_dyn, !k_dyn, !v_dyn, !o_dyn, !o_dyn, i64, i64) -> (!q_dyn, !k_dyn, !v_dyn)
   return %dq, %dk, %dv : !q_dyn, !k_dyn, !v_dyn
 }
 
@@ -253,6 +315,8 @@ func.func @check_masked(%keys: index, %dead: index) {
   %g:3 = call @fused_masked(%qd, %kd, %vd, %dod, %m) : (!q_dyn, !k_dyn, !v_dyn, !o_dyn, tensor<2x?xi1>) -> (!q_dyn, !k_dyn, !v_dyn)
   %w:3 = call @reference_masked(%qs, %kd, %vd, %dos, %m) : (!q70, !k_dyn, !v_dyn, !o70, tensor<2x?xi1>) -> (!q70, !k_dyn, !v_dyn)
   call @compare3(%g#0, %g#1, %g#2, %w#0, %w#1, %w#2) : (!q_dyn, !k_dyn, !v_dyn, !q70, !k_dyn, !v_dyn) -> ()
+  %go:3 = call @fused_masked_output(%qd, %kd, %vd, %dod, %m) : (!q_dyn, !k_dyn, !v_dyn, !o_dyn, tensor<2x?xi1>) -> (!q_dyn, !k_dyn, !v_dyn)
+  call @compare3(%go#0, %go#1, %go#2, %w#0, %w#1, %w#2) : (!q_dyn, !k_dyn, !v_dyn, !q70, !k_dyn, !v_dyn) -> ()
   return
 }
 
@@ -277,6 +341,8 @@ func.func @check_causal(%keys: index) {
   %g:3 = call @fused_causal(%qd, %kd, %vd, %dod) : (!q_dyn, !k_dyn, !v_dyn, !o_dyn) -> (!q_dyn, !k_dyn, !v_dyn)
   %w:3 = call @reference_causal(%qs, %kd, %vd, %dos) : (!q70, !k_dyn, !v_dyn, !o70) -> (!q70, !k_dyn, !v_dyn)
   call @compare3(%g#0, %g#1, %g#2, %w#0, %w#1, %w#2) : (!q_dyn, !k_dyn, !v_dyn, !q70, !k_dyn, !v_dyn) -> ()
+  %go:3 = call @fused_causal_output(%qd, %kd, %vd, %dod) : (!q_dyn, !k_dyn, !v_dyn, !o_dyn) -> (!q_dyn, !k_dyn, !v_dyn)
+  call @compare3(%go#0, %go#1, %go#2, %w#0, %w#1, %w#2) : (!q_dyn, !k_dyn, !v_dyn, !q70, !k_dyn, !v_dyn) -> ()
   return
 }
 
@@ -303,6 +369,8 @@ func.func @check_dropout(%keys: index) {
   %g:3 = call @fused_dropout(%qd, %kd, %vd, %dod, %seed, %step) : (!q_dyn, !k_dyn, !v_dyn, !o_dyn, i64, i64) -> (!q_dyn, !k_dyn, !v_dyn)
   %w:3 = call @reference_dropout(%qs, %kd, %vd, %dos, %seed, %step) : (!q70, !k_dyn, !v_dyn, !o70, i64, i64) -> (!q70, !k_dyn, !v_dyn)
   call @compare3(%g#0, %g#1, %g#2, %w#0, %w#1, %w#2) : (!q_dyn, !k_dyn, !v_dyn, !q70, !k_dyn, !v_dyn) -> ()
+  %go:3 = call @fused_dropout_output(%qd, %kd, %vd, %dod, %seed, %step) : (!q_dyn, !k_dyn, !v_dyn, !o_dyn, i64, i64) -> (!q_dyn, !k_dyn, !v_dyn)
+  call @compare3(%go#0, %go#1, %go#2, %w#0, %w#1, %w#2) : (!q_dyn, !k_dyn, !v_dyn, !q70, !k_dyn, !v_dyn) -> ()
   return
 }
 

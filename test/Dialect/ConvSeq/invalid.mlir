@@ -745,6 +745,26 @@ func.func @attention_grad_result(%q: tensor<2x2x5x4xf32>, %do: tensor<2x2x5x3xf3
 
 // -----
 
+func.func @attention_grad_output(%q: tensor<2x2x5x4xf32>, %o: tensor<2x2x4x4xf32>) {
+  // expected-error @+1 {{expects 'output' of shape [B, H, T, F] = [2, 2, 5, 4], got 'tensor<2x2x4x4xf32>'}}
+  %0:3 = convseq.dot_product_attention_grad %q, %q, %q, %q output %o
+    : (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x4x4xf32>)
+    -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_output_type(%q: tensor<2x2x5x4xf32>, %o: tensor<2x2x5x4xf64>) {
+  // expected-error @+1 {{expects 'output' of the query's element type, got 'tensor<2x2x5x4xf64>'}}
+  %0:3 = convseq.dot_product_attention_grad %q, %q, %q, %q output %o
+    : (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf64>)
+    -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
+  return
+}
+
+// -----
+
 func.func @rms_norm_grad_scale(%x: tensor<2x5x8xf32>, %g: tensor<4xf32>) {
   // expected-error @+1 {{expects 'scale' of shape [D] = [8], got 'tensor<4xf32>'}}
   %0 = convseq.rms_norm_grad %x, %g, %x : (tensor<2x5x8xf32>, tensor<4xf32>, tensor<2x5x8xf32>) -> tensor<2x5x8xf32>

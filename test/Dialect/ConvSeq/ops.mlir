@@ -225,6 +225,7 @@ func.func @tokens(%t: tensor<2x8xi32>, %u: tensor<?x?xi64>, %logits: tensor<2x8x
 // CHECK: convseq.rms_norm_scale_grad
 // CHECK: convseq.embedding_grad
 // CHECK: convseq.dot_product_attention_grad %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} key_mask %{{.+}} rng(%{{.+}}, %{{.+}}) {dropout = 1.000000e-01 : f64}
+// CHECK: convseq.dot_product_attention_grad %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} output %{{.+}} {causal}
 // CHECK: convseq.cross_entropy_grad
 func.func @gradient_ops(%x: tensor<2x5x8xf32>, %w: tensor<3x8xf32>, %dy3: tensor<2x5x3xf32>, %dy: tensor<2x5x8xf32>,
                         %lw: tensor<4x3xf32>, %m: tensor<2x5xi1>, %g: tensor<8xf32>, %ids: tensor<2x5xi32>,
@@ -243,6 +244,9 @@ func.func @gradient_ops(%x: tensor<2x5x8xf32>, %w: tensor<3x8xf32>, %dy3: tensor
   %9 = convseq.embedding_grad %ids, %dy : (tensor<2x5xi32>, tensor<2x5x8xf32>) -> tensor<11x8xf32>
   %10:3 = convseq.dot_product_attention_grad %q, %q, %q, %q key_mask %m rng(%seed, %step) {dropout = 0.1 : f64}
     : (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x5xi1>, i64, i64)
+    -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
+  %12:3 = convseq.dot_product_attention_grad %q, %q, %q, %q output %q {causal}
+    : (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
     -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
   %11 = convseq.cross_entropy_grad %x, %ids, %dl : (tensor<2x5x8xf32>, tensor<2x5xi32>, tensor<f32>) -> tensor<2x5x8xf32>
   return
