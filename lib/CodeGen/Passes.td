@@ -269,7 +269,9 @@ def TileAttentionPass : Pass<"convseq-tile-attention", "::mlir::func::FuncOp"> {
     per head so dQ needs no atomics; with `gradients`): Q and dO padded to
     T', a multiple of 4, V blocked like K. `scf.forall` over (batch, head,
     four rows) runs the walk above for each row's L = max + log(sum) (+inf
-    without a visible key) and D = dO . O, two `[B, H, T']` tensors. Then
+    without a visible key) and D = dO . O, two `[B, H, T']` tensors (with
+    the op's `output`, the forward's O, the walk forms L alone and D reads
+    O). Then
     `scf.forall` over (batch, head) walks the head's blocks of 32 keys
     and, for each, the groups of four rows that see it: the 4 x 32 scores
     and dO . v as above, P = exp(s - L), the same dropout mask, dS = P (dP
