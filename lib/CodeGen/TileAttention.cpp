@@ -81,6 +81,15 @@ Value splat(OpBuilder &b, Location loc, Value scalar, int64_t lanes) {
       b, loc, VectorType::get({lanes}, scalar.getType()), scalar);
 }
 
+/// `width` elements of `source` along its last dimension from `indices` on,
+/// all in bounds.
+Value readVector(OpBuilder &b, Location loc, Value source, ValueRange indices,
+                 int64_t width) {
+  return vector::TransferReadOp::create(
+      b, loc, VectorType::get({width}, getElementTypeOrSelf(source)), source,
+      indices, /*padding=*/std::nullopt, ArrayRef<bool>{true});
+}
+
 /// A tensor of `paddedShape` filled with `padding` whose leading `shape`
 /// part `write` computes: `write` gets that part as its destination. After
 /// bufferization it writes into the padded buffer, without a copy.
@@ -180,14 +189,12 @@ void addBlockProductTerm(OpBuilder &b, Location loc, Value rowsSource,
                          Value blockedT, Value x, Value batch, Value head,
                          Value keyBlock, ArrayRef<Value> queryRows,
                          MutableArrayRef<SmallVector<Value>> sums) {
-  auto type = cast<FloatType>(getElementTypeOrSelf(rowsSource));
   SmallVector<Value> columns;
   for (int64_t v = 0; v < kKeyVectors; ++v)
-    columns.push_back(vector::TransferReadOp::create(
-        b, loc, VectorType::get({kLanes}, type), blockedT,
-        ValueRange{batch, head, keyBlock, x,
-                   indexConstant(b, loc, v * kLanes)},
-        /*padding=*/std::nullopt, ArrayRef<bool>{true}));
+    columns.push_back(readVector(
+        b, loc, blockedT,
+        ValueRange{batch, head, keyBlock, x, indexConstant(b, loc, v * kLanes)},
+        kLanes));
   for (auto [r, row] : llvm::enumerate(queryRows)) {
     Value element = splat(
         b, loc,
@@ -318,9 +325,7 @@ RowFold buildRows(OpBuilder &b, Location loc, const Attention &a, Value batch,
       b, loc, c0, upper, block, init,
       [&](OpBuilder &nb, Location nl, Value key, ValueRange carried) {
         auto read = [&](Value source, ValueRange indices, int64_t width) {
-          return vector::TransferReadOp::create(
-              nb, nl, VectorType::get({width}, type), source, indices,
-              /*padding=*/std::nullopt, ArrayRef<bool>{true});
+          return readVector(nb, nl, source, indices, width);
         };
         // The IR is in the order the registers want: each vector of keys
         // or values is read right before the rows use it, so that only the
@@ -711,11 +716,10 @@ std::pair<Value, Value> buildRowStatistics(OpBuilder &b, Location loc,
   SmallVector<Value> dots;
   for (int64_t r = 0; r < kGradRows; ++r) {
     Value i = arith::AddIOp::create(b, loc, row, indexConstant(b, loc, r));
-    auto read = [&](Value source, int64_t c, int64_t width) -> Value {
-      return vector::TransferReadOp::create(
-          b, loc, VectorType::get({width}, a.elementType), source,
-          ValueRange{batch, head, i, indexConstant(b, loc, c * kLanes)},
-          /*padding=*/std::nullopt, ArrayRef<bool>{true});
+    auto read = [&](Value source, int64_t c, int64_t width) {
+      return readVector(
+          b, loc, source,
+          ValueRange{batch, head, i, indexConstant(b, loc, c * kLanes)}, width);
     };
     Value dot;
     for (auto [c, width] : llvm::enumerate(chunkWidths(a.valueSize))) {
@@ -771,10 +775,7 @@ HeadGrads buildKeyBlockRows(OpBuilder &b, Location loc, const AttentionGrad &g,
   auto indexType = VectorType::get({kLanes}, b.getIndexType());
   Value c0 = indexConstant(b, loc, 0);
   auto read = [&](Value source, ValueRange indices, int64_t width) {
-    return vector::TransferReadOp::create(
-               b, loc, VectorType::get({width}, type), source, indices,
-               /*padding=*/std::nullopt, ArrayRef<bool>{true})
-        .getResult();
+    return readVector(b, loc, source, indices, width);
   };
   auto write = [&](Value vector, Value dest, ValueRange indices) {
     return vector::TransferWriteOp::create(b, loc, vector, dest, indices,
